@@ -1,0 +1,104 @@
+# nestvm: `make` builds, `make check` tests (unit tests under ASan/UBSan, then the system
+# scenarios inside the test host), `make demo` boots the test host and shows what it offers.
+
+CC ?= cc
+BUILD ?= build
+SAN ?=
+V ?= 0
+
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. -MMD -MP
+LDLIBS :=
+ifneq ($(SAN),)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+# The core as a library: the nestvm binary, the unit tests and the system test programs link it.
+LIB_SRCS := vmm/log.c vmm/cli.c vmm/kvm.c vmm/probe.c \
+	iommu/iommufd.c iommu/iommufd_mock.c \
+	vfio/vfio_cdev.c vfio/vfio_sysfs.c
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+PROG_SRCS := $(wildcard tests/system/progs/*.c)
+
+LIB := $(BUILD)/libnestvm.a
+NESTVM := $(BUILD)/nestvm
+UNIT := $(BUILD)/tests/unit/run-unit
+PROGS := $(patsubst tests/system/progs/%.c,$(BUILD)/tests/system/progs/%,$(PROG_SRCS))
+
+Q := $(if $(filter 1,$(V)),,@)
+
+.SECONDARY:
+.PHONY: all asan check unit uapi-check demo clean format format-check testhost
+all: $(NESTVM) $(PROGS) uapi-check
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+	$(Q)$(AR) rcs $@ $^
+
+$(NESTVM): $(BUILD)/vmm/main.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/system/progs/%: $(BUILD)/tests/system/progs/%.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# The compat header against the real 6.12 uAPI headers, when the test kernel's cache has them
+# (tools/testhost/build-kernel installs them). Without them this says so and passes.
+KDIR ?= $(shell tools/testhost/build-kernel --cached 2>/dev/null)
+uapi-check: $(BUILD)/uapi-compat.txt
+	$(Q)if [ -z "$(KDIR)" ]; then \
+		echo "  UAPI    skipped: no 6.12 headers yet (tools/testhost/build-kernel makes them)"; \
+	else \
+		$(CC) -D_GNU_SOURCE -I. -Itools/uapi-check -isystem $(KDIR)/headers/include \
+			-I$(KDIR)/src-include -o $(BUILD)/uapi-dump-6.12 tools/uapi-check/dump.c && \
+		$(BUILD)/uapi-dump-6.12 > $(BUILD)/uapi-6.12.txt && \
+		if diff -u $(BUILD)/uapi-6.12.txt $(BUILD)/uapi-compat.txt; then \
+			echo "  UAPI    iommu/uapi_compat.h matches the 6.12 headers ($$(wc -l < $(BUILD)/uapi-6.12.txt) checks)"; \
+		else \
+			echo "uapi-check: iommu/uapi_compat.h differs from the 6.12 headers (lines marked +)" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+$(BUILD)/uapi-compat.txt: tools/uapi-check/dump.c tools/uapi-check/uapi.def iommu/uapi_compat.h
+	@mkdir -p $(BUILD)
+	$(Q)$(CC) -D_GNU_SOURCE -DUSE_COMPAT -I. -Itools/uapi-check -o $(BUILD)/uapi-dump-compat $<
+	$(Q)$(BUILD)/uapi-dump-compat > $@
+
+unit: $(UNIT)
+
+# ASan/UBSan build of everything, in build/asan.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/nestvm \
+		build/asan/tests/unit/run-unit
+
+check:
+	$(Q)tests/run-all
+
+demo:
+	$(Q)tools/demo
+
+testhost: all
+	$(Q)tools/testhost/build-initramfs
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

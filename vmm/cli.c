@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cli_help_text[] =
+    "usage: nestvm COMMAND [OPTIONS]\n"
+    "\n"
+    "A small KVM virtual machine monitor with a virtio-iommu backed by iommufd.\n"
+    "\n"
+    "Commands:\n"
+    "  run      check the options and the host for booting a guest. Booting itself is not\n"
+    "           in this build yet: with a usable /dev/kvm it stops with a message saying so.\n"
+    "  probe    report what this host offers nestvm: KVM, iommufd, nesting (on the iommufd\n"
+    "           selftest mock when the kernel has it), and VFIO device cdevs with their IOMMU.\n"
+    "  help     this text (also -h, --help)\n"
+    "  version  the version (also --version)\n"
+    "\n"
+    "Options of run:\n"
+    "  -k, --kernel PATH    the guest kernel: a bzImage (required)\n"
+    "  -i, --initrd PATH    an initramfs for the guest\n"
+    "  -p, --cmdline STR    the guest kernel command line (default: console=ttyS0)\n"
+    "  -m, --mem SIZE       guest RAM, with K/M/G suffix (default 256M, at least 32M)\n"
+    "  -c, --cpus N         vCPUs, 1 to 254 (default 1)\n"
+    "  -d, --debug          print debug messages\n"
+    "\n"
+    "No /dev/kvm here? Run nestvm inside the project's test host: see README.md\n"
+    "(tools/testhost/run mock -- nestvm ...).\n";
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end && end[1]) /* one suffix letter, nothing after it */
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_cpus(const char *s, unsigned int *cpus)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > VM_CPUS_MAX)
+		return -EINVAL;
+	*cpus = v;
+	return 0;
+}
+
+static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0; /* GNU getopt: 0 re-initialises, so cli_parse() can run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'p':
+			o->cmdline = optarg;
+			break;
+		case 'm':
+			if (parse_size(optarg, &o->mem))
+				return fail(err, errlen,
+					    "--mem %s: not a size; write it like 512M or 2G",
+					    optarg);
+			if (o->mem < VM_MEM_MIN)
+				return fail(err, errlen,
+					    "--mem %s: too small; a Linux guest needs at least 32M",
+					    optarg);
+			break;
+		case 'c':
+			if (parse_cpus(optarg, &o->cpus))
+				return fail(err, errlen, "--cpus %s: give a number from 1 to %d",
+					    optarg, VM_CPUS_MAX);
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case ':':
+			return fail(err, errlen, "%s needs a value; see nestvm --help",
+				    argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option %s; see nestvm --help",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'; see nestvm --help",
+			    argv[optind]);
+	if (!o->kernel)
+		return fail(err, errlen, "run needs a kernel: nestvm run -k PATH/TO/bzImage");
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts, char *err,
+	      size_t errlen)
+{
+	const char *verb = argc > 1 ? argv[1] : NULL;
+
+	*opts = (struct vm_opts){ .cmdline = "console=ttyS0", .mem = VM_MEM_DEFAULT, .cpus = 1 };
+	err[0] = '\0';
+	*cmd = CLI_USAGE;
+	if (!verb)
+		return 0;
+	if (!strcmp(verb, "help") || !strcmp(verb, "-h") || !strcmp(verb, "--help")) {
+		*cmd = CLI_HELP;
+	} else if (!strcmp(verb, "version") || !strcmp(verb, "--version")) {
+		*cmd = CLI_VERSION;
+	} else if (!strcmp(verb, "probe")) {
+		*cmd = CLI_PROBE;
+		if (argc > 2)
+			return fail(err, errlen, "probe takes no arguments (got '%s')", argv[2]);
+	} else if (!strcmp(verb, "run")) {
+		*cmd = CLI_RUN;
+		return parse_run(argc - 1, argv + 1, opts, err, errlen);
+	} else {
+		return fail(err, errlen,
+			    "unknown command '%s'; commands are run, probe, help, version", verb);
+	}
+	return 0;
+}
+
+int vm_opts_check_host(const struct vm_opts *opts, uint64_t host_mem, char *err, size_t errlen)
+{
+	/* Leave the host a quarter of its RAM (or at least 256M) for itself and for nestvm. */
+	uint64_t reserve = host_mem / 4 > (256ULL << 20) ? host_mem / 4 : 256ULL << 20;
+	uint64_t limit = host_mem > reserve ? host_mem - reserve : 0;
+
+	if (opts->mem > limit)
+		return fail(err, errlen,
+			    "--mem %llu MiB is more than this host can give (%llu MiB of %llu MiB "
+			    "RAM); ask for less",
+			    (unsigned long long)(opts->mem >> 20),
+			    (unsigned long long)(limit >> 20),
+			    (unsigned long long)(host_mem >> 20));
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The command line: which command, and the options of `nestvm run`. */
+#ifndef NESTVM_CLI_H
+#define NESTVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NESTVM_VERSION "0.1.0"
+
+#define VM_MEM_DEFAULT (256ULL << 20)
+#define VM_MEM_MIN (32ULL << 20)
+#define VM_CPUS_MAX 254 /* xAPIC ids 0..254; 255 is the broadcast id */
+
+enum cli_command {
+	CLI_USAGE, /* nothing sensible asked: print usage, exit 2 */
+	CLI_HELP,
+	CLI_VERSION,
+	CLI_RUN,
+	CLI_PROBE,
+};
+
+struct vm_opts {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem;
+	unsigned int cpus;
+	bool debug;
+};
+
+/*
+ * Parses argv. Returns 0 and fills @cmd and @opts, or -EINVAL with a one-line reason that
+ * names the fix in @err.
+ */
+int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts, char *err,
+	      size_t errlen);
+
+/* "512M", "2G", "1048576": bytes into *out. -EINVAL for junk, -ERANGE past 2^64. */
+int parse_size(const char *s, uint64_t *out);
+
+/* Checks the options against this host (@host_mem bytes of RAM); 0 or -EINVAL with @err. */
+int vm_opts_check_host(const struct vm_opts *opts, uint64_t host_mem, char *err, size_t errlen);
+
+extern const char cli_help_text[];
+
+#endif
