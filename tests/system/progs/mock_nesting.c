@@ -138,13 +138,17 @@ int main(void)
 	EXPECT(!ret && n == 1, "invalidate all (%s)", strerror(-ret));
 	EXPECT(iotlb_is(nested3, (uint32_t[]){ 0, 0, 0, 0 }), "IOTLB: every slot flushed");
 
-	/* Tear down in order: back to the paging domain, then the nested HWPTs, the parent. */
-	ret = mock_dev_replace(fd, &dev, dev.hwpt_id);
-	EXPECT(!ret, "device moved back to its paging domain (%s)", strerror(-ret));
-	EXPECT(!iommufd_destroy(fd, nested) && !iommufd_destroy(fd, nested2) &&
-		   !iommufd_destroy(fd, nested3),
-	       "nested HWPTs destroyed");
-	EXPECT(!iommufd_destroy(fd, parent), "NEST_PARENT HWPT destroyed");
+	/* Tear down in order: back to the IOAS, then the nested HWPTs, then the parent. */
+	ret = mock_dev_replace(fd, &dev, ioas);
+	EXPECT(!ret, "device moved back to the IOAS (%s)", strerror(-ret));
+	for (int i = 0; i < 3; i++) {
+		uint32_t id = (uint32_t[]){ nested, nested2, nested3 }[i];
+
+		ret = iommufd_destroy(fd, id);
+		EXPECT(!ret, "nested HWPT %u destroyed (%s)", id, strerror(-ret));
+	}
+	ret = iommufd_destroy(fd, parent);
+	EXPECT(!ret, "NEST_PARENT HWPT destroyed (%s)", strerror(-ret));
 	ret = iommufd_ioas_unmap(fd, ioas, MOCK_IOVA, MAP_LEN, &unmapped);
 	EXPECT(!ret && unmapped == MAP_LEN, "IOMMU_IOAS_UNMAP (%s, %llu bytes)", strerror(-ret),
 	       (unsigned long long)unmapped);

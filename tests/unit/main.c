@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+
+#include "unit.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(cli_suite());
+	int failed;
+
+	srunner_add_suite(sr, kvm_suite());
+	srunner_add_suite(sr, vfio_sysfs_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef NESTVM_UNIT_H
+#define NESTVM_UNIT_H
+
+#include <check.h>
+
+Suite *cli_suite(void);
+Suite *kvm_suite(void);
+Suite *vfio_sysfs_suite(void);
+
+#endif
