@@ -161,8 +161,8 @@ static void probe_iommufd(void)
 	if (d)
 		closedir(d);
 	if (!found)
-		report("vfio", "no device cdevs in /dev/vfio/devices (bind a device to vfio-pci; "
-			       "needs CONFIG_VFIO_DEVICE_CDEV)");
+		report("vfio", "no device cdevs in /dev/vfio/devices (bind a device to vfio-pci "
+			       "first; the kernel needs CONFIG_VFIO_DEVICE_CDEV)");
 	close(fd); /* destroys every object made above */
 }
 
