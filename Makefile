@@ -16,9 +16,7 @@ endif
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 # The core as a library: the nestvm binary, the unit tests and the system test programs link it.
-LIB_SRCS := vmm/log.c vmm/cli.c vmm/kvm.c vmm/probe.c \
-	iommu/iommufd.c iommu/iommufd_mock.c \
-	vfio/vfio_cdev.c vfio/vfio_sysfs.c
+LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c boot/*.c devices/*.c iommu/*.c vfio/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROG_SRCS := $(wildcard tests/system/progs/*.c)
 

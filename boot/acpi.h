@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ACPI tables for the guest: RSDP, XSDT, FADT (hardware-reduced), MADT, DSDT, and room for
+ * MCFG and VIOT. boot/ knows nothing of devices: the VM hands it a description list.
+ */
+#ifndef NESTVM_ACPI_H
+#define NESTVM_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One device to describe in the DSDT (under \_SB), with its resources for _CRS. */
+struct acpi_device_desc {
+	const char *name; /* ACPI name segment, 1-4 chars of [A-Z0-9_], e.g. "COM1" */
+	const char *hid;  /* _HID: "PNP0501", "LNRO0005", "QEMU0001", ... (EISA or ACPI id) */
+	uint32_t uid;	  /* _UID */
+	uint64_t mmio_base, mmio_size; /* a Memory32Fixed/QWordMemory resource; size 0: none */
+	uint16_t io_base, io_size;     /* an IO resource; size 0: none */
+	int irq;		       /* a GSI for an Extended Interrupt resource; -1: none */
+	bool irq_level;		       /* level-triggered active-high (else edge active-high) */
+};
+
+struct acpi_config {
+	unsigned int ncpus; /* LAPIC ids 0..ncpus-1, one processor each */
+	uint32_t lapic_addr; /* 0xFEE00000 */
+	uint32_t ioapic_addr; /* 0xFEC00000, GSI base 0 */
+	/* Hardware-reduced ACPI power control: I/O ports of the FADT's sleep control and
+	 * status registers (1 byte each) and of the reset register. */
+	uint16_t sleep_control_port, sleep_status_port, reset_port;
+	uint8_t reset_value;
+	uint8_t s5_sleep_type; /* the SLP_TYP the DSDT's \_S5 names, written on poweroff */
+	const struct acpi_device_desc *devices;
+	unsigned int ndevices;
+};
+
+/*
+ * Writes all tables into @buf, which the guest will see at @gpa (the tables hold
+ * guest-physical pointers to each other). Returns the bytes used, or -ENOSPC / -EINVAL.
+ * *@rsdp_gpa gets the RSDP's address (it is first, at @gpa, 16-byte aligned).
+ */
+long acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg,
+		uint64_t *rsdp_gpa);
+
+#endif

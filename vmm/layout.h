@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Where things are in the guest's physical address space and port space (x86). */
+#ifndef NESTVM_LAYOUT_H
+#define NESTVM_LAYOUT_H
+
+/* Low memory used by the boot path. */
+#define BOOT_GDT_GPA 0x500
+#define BOOT_ZERO_PAGE_GPA 0x7000
+#define BOOT_PML4_GPA 0x9000 /* then PDPT at +0x1000 and four PDs: identity map of 4 GiB */
+#define BOOT_CMDLINE_GPA 0x20000
+#define BOOT_CMDLINE_MAX 0x10000
+#define EBDA_GPA 0x9fc00
+#define ACPI_TABLES_GPA 0xe0000 /* the RSDP sits in the BIOS area Linux scans */
+#define ACPI_TABLES_SIZE 0x20000
+#define HIGH_MEMORY_GPA 0x100000
+
+/* RAM is split around a 1 GiB hole below 4 GiB for MMIO. */
+#define MMIO_HOLE_GPA 0xc0000000ULL
+#define MMIO_HOLE_END 0x100000000ULL
+#define IOAPIC_GPA 0xfec00000
+#define LAPIC_GPA 0xfee00000
+#define KVM_TSS_GPA 0xfffbd000 /* 3 pages, just below the identity map page */
+#define KVM_IDENTITY_MAP_GPA 0xfffbc000
+
+/* Port I/O. */
+#define COM1_PORT 0x3f8
+#define COM1_IRQ 4
+#define I8042_DATA_PORT 0x60
+#define I8042_CMD_PORT 0x64
+#define RTC_PORT 0x70
+#define RTC_IRQ 8
+#define PVPANIC_PORT 0x505
+#define ACPI_SLEEP_CONTROL_PORT 0x600
+#define ACPI_SLEEP_STATUS_PORT 0x601
+#define ACPI_RESET_PORT 0x602
+#define ACPI_RESET_VALUE 0x1
+#define ACPI_S5_SLEEP_TYPE 5
+
+#endif
