@@ -7,7 +7,7 @@ SAN ?=
 V ?= 0
 
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. -MMD -MP
-LDLIBS :=
+LDLIBS := -lseccomp -luring
 ifneq ($(SAN),)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
@@ -30,6 +30,14 @@ Q := $(if $(filter 1,$(V)),,@)
 .SECONDARY:
 .PHONY: all asan check unit uapi-check demo clean format format-check testhost
 all: $(NESTVM) $(PROGS) uapi-check
+
+# vmm/guest-init.sh as a C string, for the initramfs nestvm builds itself.
+$(BUILD)/gen/guest_init.h: vmm/guest-init.sh
+	@mkdir -p $(dir $@)
+	$(Q){ echo 'static const char guest_init_script[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $<; echo ';'; } > $@
+$(BUILD)/vmm/initramfs.o: $(BUILD)/gen/guest_init.h
+$(BUILD)/vmm/initramfs.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "seccomp.h"
 
 const char cli_help_text[] =
     "usage: nestvm COMMAND [OPTIONS]\n"
@@ -138,6 +139,16 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		case 'd':
 			o->debug = true;
 			break;
+		case 'S':
+			o->no_seccomp = true;
+			break;
+		case 'T':
+			o->seccomp_selftest = seccomp_thread_by_name(optarg);
+			if (o->seccomp_selftest < 0)
+				return fail(err, errlen,
+					    "--seccomp-selftest %s: name a thread: main, vcpu or io",
+					    optarg);
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs a value; see nestvm --help",
 				    argv[optind - 1]);
@@ -159,7 +170,9 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts
 {
 	const char *verb = argc > 1 ? argv[1] : NULL;
 
-	*opts = (struct vm_opts){ .cmdline = "console=ttyS0", .mem = VM_MEM_DEFAULT, .cpus = 1 };
+	*opts = (struct vm_opts){
+		.cmdline = "console=ttyS0", .mem = VM_MEM_DEFAULT, .cpus = 1, .seccomp_selftest = -1
+	};
 	err[0] = '\0';
 	*cmd = CLI_USAGE;
 	if (!verb)

@@ -28,6 +28,8 @@ struct vm_opts {
 	uint64_t mem;
 	unsigned int cpus;
 	bool debug;
+	bool no_seccomp;
+	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */
 };
 
 /*

@@ -5,6 +5,7 @@
 
 /* Low memory used by the boot path. */
 #define BOOT_GDT_GPA 0x500
+#define BOOT_PVH_INFO_GPA 0x6000 /* hvm_start_info, then its memmap and module list */
 #define BOOT_ZERO_PAGE_GPA 0x7000
 #define BOOT_PML4_GPA 0x9000 /* then PDPT at +0x1000 and four PDs: identity map of 4 GiB */
 #define BOOT_CMDLINE_GPA 0x20000

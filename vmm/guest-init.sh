@@ -1,0 +1,19 @@
+#!/bin/sh
+# /init of the initramfs nestvm builds when given no --initrd (and of the test host's guest):
+# mount the basics, then run what follows "--" on the kernel command line (the kernel hands it
+# to init as arguments) or start a shell. Poweroff at the end ends nestvm with status 0.
+/bin/busybox mount -t proc proc /proc
+# nestvm's own initramfs carries only busybox: make the applet links (needs /proc/self/exe).
+[ -e /bin/mount ] || /bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /sys /dev /tmp
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "nestvm-guest: init after $(cut -d' ' -f1 /proc/uptime) s, $(nproc) CPUs"
+if [ $# -gt 0 ]; then
+	"$@"
+	echo "nestvm-guest: exit $?"
+else
+	setsid cttyhack sh
+fi
+poweroff -f

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The machine: a VM, its legacy devices, the ACPI tables describing them, the loaded kernel,
+ * the vCPU threads and the io loop; then the wait for the stop, and the orderly teardown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot/acpi.h"
+#include "boot/boot.h"
+#include "devices/acpi_pm.h"
+#include "devices/i8042.h"
+#include "devices/pvpanic.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "console.h"
+#include "initramfs.h"
+#include "ioloop.h"
+#include "layout.h"
+#include "log.h"
+#include "machine.h"
+#include "seccomp.h"
+#include "util.h"
+#include "vcpu.h"
+#include "vm.h"
+
+struct machine {
+	struct vm vm;
+	struct serial com1;
+	struct rtc rtc;
+	struct i8042 kbc;
+	struct acpi_pm pm;
+	struct pvpanic pvpanic;
+	bool devices_ready;
+	struct ioloop loop;
+	struct console con;
+	int signal_fd;
+	void *kernel, *initrd;
+	size_t kernel_size, initrd_size;
+};
+
+static void *read_whole_file(const char *what, const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t done = 0;
+
+	if (fd < 0) {
+		pr_err("%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		pr_err("%s %s: not a regular, non-empty file", what, path);
+		goto out;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		pr_err("%s %s: no memory for %lld bytes", what, path, (long long)st.st_size);
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n <= 0) {
+			pr_err("%s %s: read failed: %s", what, path, n ? strerror(errno) : "short file");
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		done += n;
+	}
+	*size = done;
+out:
+	close(fd);
+	return buf;
+}
+
+static time_t wall_clock(void)
+{
+	return time(NULL);
+}
+
+static void com1_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	size_t taken = serial_receive(opaque, buf, len);
+
+	if (taken < len)
+		pr_debug("console: UART FIFO full, %zu bytes dropped", len - taken);
+}
+
+static int machine_add_devices(struct machine *m)
+{
+	struct vm *vm = &m->vm;
+	int ret;
+
+	serial_init(&m->com1, STDOUT_FILENO, &vm->irq, COM1_IRQ);
+	rtc_init(&m->rtc, wall_clock);
+	i8042_init(&m->kbc, &vm->ctl);
+	acpi_pm_init(&m->pm, &vm->ctl, ACPI_S5_SLEEP_TYPE, ACPI_RESET_VALUE);
+	pvpanic_init(&m->pvpanic, &vm->ctl);
+	m->devices_ready = true;
+
+	ret = serial_attach(&vm->pio, COM1_PORT, &m->com1);
+	if (!ret)
+		ret = rtc_attach(&vm->pio, &m->rtc);
+	if (!ret)
+		ret = i8042_attach(&vm->pio, &m->kbc);
+	if (!ret)
+		ret = acpi_pm_attach(&vm->pio, &m->pm);
+	if (!ret)
+		ret = pvpanic_attach(&vm->pio, &m->pvpanic);
+	if (ret)
+		pr_err("cannot place the legacy devices on the port bus: %s", strerror(-ret));
+	return ret;
+}
+
+/* What the DSDT says about the devices, so any ACPI kernel finds them. */
+static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
+{
+	static const struct acpi_device_desc devices[] = {
+		{ .name = "COM1", .hid = "PNP0501", .uid = 1, .io_base = COM1_PORT, .io_size = 8,
+		  .irq = COM1_IRQ },
+		{ .name = "RTC", .hid = "PNP0B00", .uid = 0, .io_base = RTC_PORT, .io_size = 2,
+		  .irq = RTC_IRQ },
+		{ .name = "PEVT", .hid = "QEMU0001", .uid = 0, .io_base = PVPANIC_PORT, .io_size = 1,
+		  .irq = -1 },
+	};
+	const struct acpi_config cfg = {
+		.ncpus = m->vm.ncpus,
+		.lapic_addr = LAPIC_GPA,
+		.ioapic_addr = IOAPIC_GPA,
+		.sleep_control_port = ACPI_SLEEP_CONTROL_PORT,
+		.sleep_status_port = ACPI_SLEEP_STATUS_PORT,
+		.reset_port = ACPI_RESET_PORT,
+		.reset_value = ACPI_RESET_VALUE,
+		.s5_sleep_type = ACPI_S5_SLEEP_TYPE,
+		.devices = devices,
+		.ndevices = ARRAY_SIZE(devices),
+	};
+	void *buf = gmem_ptr(&m->vm.mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
+	long n = buf ? acpi_build(buf, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &cfg, rsdp) : -EFAULT;
+
+	if (n < 0) {
+		pr_err("cannot build the ACPI tables: %s", strerror(-n));
+		return n;
+	}
+	pr_debug("ACPI tables: %ld bytes at %#x, RSDP at %#llx", n, ACPI_TABLES_GPA,
+		 (unsigned long long)*rsdp);
+	return 0;
+}
+
+static int machine_load_kernel(struct machine *m, const struct vm_opts *o, uint64_t rsdp)
+{
+	struct boot_config cfg = {
+		.cmdline = o->cmdline,
+		.initrd = m->initrd,
+		.initrd_size = m->initrd_size,
+		.rsdp_gpa = rsdp,
+	};
+	struct boot_entry entry;
+	char err[256];
+	int ret;
+
+	switch (boot_image_kind(m->kernel, m->kernel_size)) {
+	case IMAGE_BZIMAGE:
+		ret = bzimage_load(&m->vm.mem, m->kernel, m->kernel_size, &cfg, &entry, err,
+				   sizeof(err));
+		break;
+	case IMAGE_ELF:
+		ret = pvh_load(&m->vm.mem, m->kernel, m->kernel_size, &cfg, &entry, err,
+			       sizeof(err));
+		break;
+	default:
+		snprintf(err, sizeof(err), "not a bzImage or an ELF (vmlinux) image");
+		ret = -ENOEXEC;
+		break;
+	}
+	if (ret) {
+		pr_err("kernel %s: %s", o->kernel, err);
+		return ret;
+	}
+	pr_debug("kernel entry %#llx (%s)", (unsigned long long)entry.rip,
+		 entry.mode == BOOT_PVH_32 ? "PVH" : "64-bit boot protocol");
+	ret = vcpu_set_boot_state(&m->vm.vcpus[0], &entry);
+	if (ret)
+		pr_err("cannot set the boot vCPU's registers: %s", strerror(-ret));
+	return ret;
+}
+
+static int machine_create_vcpus(struct machine *m)
+{
+	struct vm *vm = &m->vm;
+	int ret = 0;
+
+	vm->cpuid = cpuid_supported(vm->kvm_fd);
+	if (!vm->cpuid) {
+		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return -errno;
+	}
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned int i = 0; i < vm->ncpus && !ret; i++)
+		ret = vcpu_create(vm, &vm->vcpus[i], i);
+	return ret;
+}
+
+static bool signal_readable(void *opaque, int fd)
+{
+	struct vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return true;
+	pr_info("%s: stopping the guest", strsignal(si.ssi_signo));
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopping)
+		vm->stop_signal = si.ssi_signo;
+	pthread_mutex_unlock(&vm->lock);
+	vm_request_stop(vm, VM_STOP_SIGNAL);
+	return true;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only interrupts KVM_RUN */
+}
+
+/*
+ * Signals: SIGINT/SIGTERM/SIGHUP are blocked in every thread and read from a signalfd by the
+ * io loop; SIGUSR1 (the vCPU kick) is blocked everywhere but in vCPU threads.
+ */
+static int machine_setup_signals(struct machine *m)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigset_t stop, all;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	all = stop;
+	sigaddset(&all, SIGUSR1);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0 || pthread_sigmask(SIG_BLOCK, &all, NULL))
+		return -errno;
+	m->signal_fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	return m->signal_fd < 0 ? -errno : 0;
+}
+
+static int machine_start(struct machine *m)
+{
+	int ret = ioloop_init(&m->loop);
+
+	if (!ret)
+		ret = ioloop_watch(&m->loop, m->signal_fd, signal_readable, &m->vm);
+	if (!ret && console_init(&m->con, STDIN_FILENO, &m->vm, com1_input, &m->com1) == 0)
+		ret = ioloop_watch(&m->loop, STDIN_FILENO, console_readable, &m->con);
+	if (!ret)
+		ret = ioloop_start(&m->loop);
+	for (unsigned int i = 0; i < m->vm.ncpus && !ret; i++)
+		ret = vcpu_start(&m->vm.vcpus[i]);
+	if (ret)
+		vm_request_stop(&m->vm, VM_STOP_ERROR);
+	return ret;
+}
+
+static void machine_wait(struct machine *m)
+{
+	struct pollfd pfd = { .fd = m->vm.stop_fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+static int machine_exit_status(struct vm *vm)
+{
+	switch (vm->stop_reason) {
+	case VM_STOP_POWEROFF:
+		return EXIT_POWEROFF;
+	case VM_STOP_RESET:
+		pr_info("the guest rebooted; nestvm stops rather than restart it (status %d)",
+			EXIT_GUEST_RESET);
+		return EXIT_GUEST_RESET;
+	case VM_STOP_PANIC:
+		pr_err("the guest kernel panicked (status %d)", EXIT_GUEST_PANIC);
+		return EXIT_GUEST_PANIC;
+	case VM_STOP_SIGNAL:
+		return EXIT_SIGNAL_BASE + (vm->stop_signal ? vm->stop_signal : SIGINT);
+	case VM_STOP_ERROR:
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+static void machine_teardown(struct machine *m)
+{
+	struct vm *vm = &m->vm;
+
+	vm_kick_vcpus(vm);
+	for (unsigned int i = 0; vm->vcpus && i < vm->ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	ioloop_destroy(&m->loop);
+	console_restore();
+	if (m->devices_ready) {
+		serial_destroy(&m->com1);
+		rtc_destroy(&m->rtc);
+		i8042_destroy(&m->kbc);
+		acpi_pm_destroy(&m->pm);
+		pvpanic_destroy(&m->pvpanic);
+	}
+	vm_destroy(vm);
+	if (m->signal_fd >= 0)
+		close(m->signal_fd);
+	free(m->kernel);
+	free(m->initrd);
+}
+
+static int machine_load_files(struct machine *m, const struct vm_opts *o)
+{
+	char err[256];
+
+	m->kernel = read_whole_file("kernel", o->kernel, &m->kernel_size);
+	if (!m->kernel)
+		return -ENOENT;
+	if (o->initrd) {
+		m->initrd = read_whole_file("initrd", o->initrd, &m->initrd_size);
+		return m->initrd ? 0 : -ENOENT;
+	}
+	if (initramfs_build(&m->initrd, &m->initrd_size, err, sizeof(err))) {
+		pr_err("%s", err);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int machine_run(const struct vm_opts *o)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	uint64_t rsdp = 0;
+	int ret, status;
+
+	if (!m)
+		return EXIT_ERROR;
+	m->signal_fd = -1;
+	m->loop.wake_fd = -1;
+	m->vm.kvm_fd = m->vm.vm_fd = m->vm.stop_fd = -1;
+
+	ret = machine_load_files(m, o);
+	if (!ret)
+		ret = seccomp_setup(!o->no_seccomp, o->seccomp_selftest);
+	if (!ret)
+		ret = machine_setup_signals(m);
+	if (!ret)
+		ret = vm_create(&m->vm, o->mem, o->cpus);
+	if (!ret)
+		ret = machine_add_devices(m);
+	if (!ret)
+		ret = machine_write_acpi(m, &rsdp);
+	if (!ret)
+		ret = machine_create_vcpus(m);
+	if (!ret)
+		ret = machine_load_kernel(m, o, rsdp);
+	if (!ret)
+		ret = machine_start(m);
+	if (!ret) {
+		ret = seccomp_install(SECCOMP_MAIN, "main");
+		if (!ret)
+			seccomp_selftest_point(SECCOMP_MAIN);
+		else
+			vm_request_stop(&m->vm, VM_STOP_ERROR);
+		machine_wait(m);
+	}
+	status = ret ? EXIT_ERROR : machine_exit_status(&m->vm);
+	machine_teardown(m);
+	free(m);
+	return status;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A KVM virtual machine: its memory, in-kernel irqchip and PIT, buses, vCPUs, and the one
+ * way it stops (vm_request_stop, from any thread; the first reason wins).
+ */
+#ifndef NESTVM_VM_H
+#define NESTVM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "gmem.h"
+
+struct vcpu;
+struct kvm_cpuid2;
+
+struct vm {
+	int kvm_fd, vm_fd;
+	struct gmem mem;
+	void *ram;	   /* one mapping backs all RAM regions */
+	uint64_t ram_size; /* what the user asked for */
+	struct bus pio, mmio;
+	struct irq_sink irq;
+	struct vm_control ctl;
+
+	unsigned int ncpus;
+	struct vcpu *vcpus;
+	struct kvm_cpuid2 *cpuid; /* what KVM supports; patched per vCPU */
+	int run_size;		  /* bytes of each vCPU's kvm_run mapping */
+
+	/* Stop state: written under @lock, signalled through @stop_fd (an eventfd). */
+	pthread_mutex_t lock;
+	bool stopping;
+	enum vm_stop_reason stop_reason;
+	int stop_signal; /* for VM_STOP_SIGNAL */
+	int stop_fd;
+};
+
+/* Opens KVM and builds the VM with @ram_size bytes of RAM; messages printed here. */
+int vm_create(struct vm *vm, uint64_t ram_size, unsigned int ncpus);
+void vm_destroy(struct vm *vm);
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
+/* Kicks every vCPU out of KVM_RUN so its thread notices the stop. */
+void vm_kick_vcpus(struct vm *vm);
+
+#endif
