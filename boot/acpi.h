@@ -12,13 +12,14 @@
 
 /* One device to describe in the DSDT (under \_SB), with its resources for _CRS. */
 struct acpi_device_desc {
-	const char *name; /* ACPI name segment, 1-4 chars of [A-Z0-9_], e.g. "COM1" */
-	const char *hid;  /* _HID: "PNP0501", "LNRO0005", "QEMU0001", ... (EISA or ACPI id) */
-	uint32_t uid;	  /* _UID */
+	const char *name; /* a unique ACPI name segment: [A-Z_] then up to 3 of [A-Z0-9_]: "COM1" */
+	/* _HID: a PNP id ("PNP0501", written as an EISA id) or an ACPI id ("LNRO0005", a string) */
+	const char *hid;
+	uint32_t uid; /* _UID */
 	uint64_t mmio_base, mmio_size; /* a Memory32Fixed/QWordMemory resource; size 0: none */
-	uint16_t io_base, io_size;     /* an IO resource; size 0: none */
-	int irq;		       /* a GSI for an Extended Interrupt resource; -1: none */
-	bool irq_level;		       /* level-triggered active-high (else edge active-high) */
+	uint16_t io_base, io_size; /* an IO resource, at most 255 ports; size 0: none */
+	int irq; /* a GSI for an Extended Interrupt resource; -1: none */
+	bool irq_level; /* level-triggered active-high (else edge active-high) */
 };
 
 struct acpi_config {
@@ -36,8 +37,10 @@ struct acpi_config {
 
 /*
  * Writes all tables into @buf, which the guest will see at @gpa (the tables hold
- * guest-physical pointers to each other). Returns the bytes used, or -ENOSPC / -EINVAL.
- * *@rsdp_gpa gets the RSDP's address (it is first, at @gpa, 16-byte aligned).
+ * guest-physical pointers to each other), never past @buf + @size. Returns the bytes used,
+ * -EINVAL for a bad config (checked first: ncpus 0 or over 254, a bad or repeated name, a
+ * bad _HID, a resource that wraps) or a @gpa that is not 16-byte aligned, else -ENOSPC if
+ * @size is too small. *@rsdp_gpa, unless NULL, gets the RSDP's address: it is first, at @gpa.
  */
 long acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg,
 		uint64_t *rsdp_gpa);

@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+Suite *acpi_suite(void);
 Suite *cli_suite(void);
 Suite *kvm_suite(void);
 Suite *vfio_sysfs_suite(void);
