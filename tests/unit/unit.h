@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *cli_suite(void);
+Suite *devices_suite(void);
 Suite *kvm_suite(void);
 Suite *vfio_sysfs_suite(void);
 
