@@ -6,6 +6,7 @@
 
 Suite *acpi_suite(void);
 Suite *cli_suite(void);
+Suite *devices_suite(void);
 Suite *kvm_suite(void);
 Suite *vfio_sysfs_suite(void);
 
