@@ -179,6 +179,9 @@ const struct bus_ops *rtc_init(struct rtc *rtc, time_t (*now)(void))
 	memset(rtc, 0, sizeof(*rtc));
 	pthread_mutex_init(&rtc->lock, NULL);
 	rtc->now = now ? now : wall_clock;
+	/* gmtime_r() loads the time zone data on first use (it opens /etc/localtime): do it
+	 * now, before the vCPU threads run under seccomp filters that forbid open. */
+	tzset();
 	rtc->cmos[REG_A] = A_RESET;
 	rtc->cmos[REG_B] = B_RESET;
 	return &rtc_ops;

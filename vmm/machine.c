@@ -84,11 +84,6 @@ out:
 	return buf;
 }
 
-static time_t wall_clock(void)
-{
-	return time(NULL);
-}
-
 static void com1_input(void *opaque, const uint8_t *buf, size_t len)
 {
 	size_t taken = serial_receive(opaque, buf, len);
@@ -103,7 +98,7 @@ static int machine_add_devices(struct machine *m)
 	int ret;
 
 	serial_init(&m->com1, STDOUT_FILENO, &vm->irq, COM1_IRQ);
-	rtc_init(&m->rtc, wall_clock);
+	rtc_init(&m->rtc, NULL);
 	i8042_init(&m->kbc, &vm->ctl);
 	acpi_pm_init(&m->pm, &vm->ctl, ACPI_S5_SLEEP_TYPE, ACPI_RESET_VALUE);
 	pvpanic_init(&m->pvpanic, &vm->ctl);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_debug_enabled = opts.debug;
+	signal(SIGPIPE, SIG_IGN); /* a closed console must not kill nestvm; writes report EPIPE */
 	switch (cmd) {
 	case CLI_HELP:
 		fputs(cli_help_text, stdout);

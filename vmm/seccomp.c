@@ -16,6 +16,7 @@
 static const struct seccomp_rule vcpu_rules[] = {
 	{ "ioctl", "KVM_RUN; KVM_IRQ_LINE from device models; register reads for error reports" },
 	{ "write", "UART output to the console; log lines" },
+	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
 	{ "futex", "device locks and the stop lock" },
 	{ "rt_sigreturn", "return from the SIGUSR1 kick and SIGSYS handlers" },
 	{ "clock_gettime", "the RTC reads wall time (vDSO fallback)" },
@@ -23,6 +24,7 @@ static const struct seccomp_rule vcpu_rules[] = {
 	{ "getpid", "abort() on a failed assertion" },
 	{ "tgkill", "abort() on a failed assertion" },
 	{ "madvise", "glibc frees the thread's stack on exit" },
+	{ "rt_sigprocmask", "glibc blocks signals while the thread exits" },
 	{ "exit", "the thread ends" },
 	{ "exit_group", "fatal errors and the SIGSYS report" },
 };
@@ -31,6 +33,7 @@ static const struct seccomp_rule ioloop_rules[] = {
 	{ "io_uring_enter", "waiting for and submitting events" },
 	{ "read", "stdin, eventfds and the signalfd when they are ready" },
 	{ "write", "UART echo and log lines; waking other threads through eventfds" },
+	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
 	{ "ioctl", "KVM_IRQ_LINE when input reaches the UART" },
 	{ "futex", "device locks and the stop lock" },
 	{ "rt_sigreturn", "return from the SIGSYS handler" },
@@ -39,6 +42,7 @@ static const struct seccomp_rule ioloop_rules[] = {
 	{ "getpid", "abort() on a failed assertion" },
 	{ "tgkill", "abort() on a failed assertion; kicking vCPUs on stop" },
 	{ "madvise", "glibc frees the thread's stack on exit" },
+	{ "rt_sigprocmask", "glibc blocks signals while the thread exits" },
 	{ "exit", "the thread ends" },
 	{ "exit_group", "fatal errors and the SIGSYS report" },
 };

@@ -32,6 +32,7 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 
 	vcpu->vm = vm;
 	vcpu->index = index;
+	snprintf(vcpu->name, sizeof(vcpu->name), "vcpu%u", index);
 	vcpu->fd = kvm_create_vcpu(vm->vm_fd, index);
 	if (vcpu->fd < 0) {
 		pr_err("KVM_CREATE_VCPU %u: %s", index, strerror(-vcpu->fd));
@@ -213,14 +214,12 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
-	char name[16];
 	sigset_t kick;
 
-	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-	if (seccomp_install(SECCOMP_VCPU, name)) {
+	if (seccomp_install(SECCOMP_VCPU, vcpu->name)) {
 		vm_request_stop(vm, VM_STOP_ERROR);
 		return NULL;
 	}

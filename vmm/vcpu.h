@@ -13,6 +13,7 @@ struct kvm_run;
 struct vcpu {
 	struct vm *vm;
 	unsigned int index;
+	char name[16]; /* "vcpuN", for messages; lives as long as the thread */
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
