@@ -43,7 +43,8 @@ static int fill_e820(const struct gmem *mem, struct boot_params *bp)
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++)
-		bp->e820_table[i] = (struct boot_e820_entry){ map[i].addr, map[i].size, map[i].type };
+		bp->e820_table[i] =
+		    (struct boot_e820_entry){ map[i].addr, map[i].size, map[i].type };
 	bp->e820_entries = n;
 	return 0;
 }
@@ -66,21 +67,22 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 	memcpy(&bp.hdr, img + SETUP_HEADER_OFFSET, hdr_len);
 
 	if (bp.hdr.version < MIN_PROTOCOL || !(bp.hdr.xloadflags & XLF_KERNEL_64))
-		return boot_fail(err, errlen, -ENOEXEC,
-			    "kernel speaks boot protocol %u.%02u without a 64-bit entry; nestvm "
-			    "needs 2.12+ (Linux 3.8 or newer, x86_64)",
-			    bp.hdr.version >> 8, bp.hdr.version & 0xff);
+		return boot_fail(
+		    err, errlen, -ENOEXEC,
+		    "kernel speaks boot protocol %u.%02u without a 64-bit entry; nestvm "
+		    "needs 2.12+ (Linux 3.8 or newer, x86_64)",
+		    bp.hdr.version >> 8, bp.hdr.version & 0xff);
 	setup_size = ((bp.hdr.setup_sects ? bp.hdr.setup_sects : 4) + 1) * 512;
 	if (setup_size >= size)
 		return boot_fail(err, errlen, -ENOEXEC, "bzImage truncated: %zu bytes", size);
 
 	load = bp.hdr.pref_address >= HIGH_MEMORY_GPA ? bp.hdr.pref_address : HIGH_MEMORY_GPA;
-	kernel_end = load + (bp.hdr.init_size > size - setup_size ? bp.hdr.init_size :
-								     size - setup_size);
+	kernel_end =
+	    load + (bp.hdr.init_size > size - setup_size ? bp.hdr.init_size : size - setup_size);
 	if (!gmem_ptr(mem, load, kernel_end - load))
 		return boot_fail(err, errlen, -ENOSPC,
-			    "the kernel needs RAM up to %llu MiB: give the guest more --mem",
-			    (unsigned long long)(kernel_end >> 20) + 1);
+				 "the kernel needs RAM up to %llu MiB: give the guest more --mem",
+				 (unsigned long long)(kernel_end >> 20) + 1);
 	gmem_write(mem, load, img + setup_size, size - setup_size);
 
 	bp.hdr.type_of_loader = 0xff;
@@ -93,8 +95,8 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 		cmdline_max = BOOT_CMDLINE_MAX - 1;
 	if (cmdline_len > cmdline_max)
 		return boot_fail(err, errlen, -E2BIG,
-			    "command line of %zu bytes is longer than this kernel takes (%zu)",
-			    cmdline_len, cmdline_max);
+				 "command line of %zu bytes is longer than this kernel takes (%zu)",
+				 cmdline_len, cmdline_max);
 	gmem_write(mem, BOOT_CMDLINE_GPA, cfg->cmdline, cmdline_len + 1);
 	bp.hdr.cmd_line_ptr = BOOT_CMDLINE_GPA;
 
@@ -114,7 +116,8 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 		bp.acpi_rsdp_addr = cfg->rsdp_gpa;
 
 	if (gmem_write(mem, BOOT_ZERO_PAGE_GPA, &bp, sizeof(bp)) || write_identity_map(mem))
-		return boot_fail(err, errlen, -EFAULT, "guest RAM too small for the boot structures");
+		return boot_fail(err, errlen, -EFAULT,
+				 "guest RAM too small for the boot structures");
 
 	entry->mode = BOOT_LINUX_64;
 	entry->rip = load + STARTUP_64_OFFSET;

@@ -26,8 +26,9 @@ int boot_memmap(const struct gmem *mem, struct boot_mem_range *out)
 			out[n++] = (struct boot_mem_range){ 0, EBDA_GPA, BOOT_MEM_RAM };
 			out[n++] = (struct boot_mem_range){ EBDA_GPA, HIGH_MEMORY_GPA - EBDA_GPA,
 							    BOOT_MEM_RESERVED };
-			out[n++] = (struct boot_mem_range){ HIGH_MEMORY_GPA,
-							    r->size - HIGH_MEMORY_GPA, BOOT_MEM_RAM };
+			out[n++] =
+			    (struct boot_mem_range){ HIGH_MEMORY_GPA, r->size - HIGH_MEMORY_GPA,
+						     BOOT_MEM_RAM };
 		} else {
 			out[n++] = (struct boot_mem_range){ r->gpa, r->size, BOOT_MEM_RAM };
 		}

@@ -90,23 +90,26 @@ static int load_segments(const struct gmem *mem, const uint8_t *img, size_t size
 		if (ph->p_type != PT_LOAD || !ph->p_memsz)
 			continue;
 		if (ph->p_filesz > ph->p_memsz || !in_file(size, ph->p_offset, ph->p_filesz))
-			return boot_fail(err, errlen, -ENOEXEC, "ELF segment %u lies outside the file", i);
+			return boot_fail(err, errlen, -ENOEXEC,
+					 "ELF segment %u lies outside the file", i);
 		dst = gmem_ptr(mem, ph->p_paddr, ph->p_memsz);
 		if (!dst)
-			return boot_fail(err, errlen, -ENOSPC,
-				    "ELF segment %u at %#llx (%llu KiB) is outside guest RAM: give "
-				    "the guest more --mem",
-				    i, (unsigned long long)ph->p_paddr,
-				    (unsigned long long)ph->p_memsz >> 10);
+			return boot_fail(
+			    err, errlen, -ENOSPC,
+			    "ELF segment %u at %#llx (%llu KiB) is outside guest RAM: give "
+			    "the guest more --mem",
+			    i, (unsigned long long)ph->p_paddr,
+			    (unsigned long long)ph->p_memsz >> 10);
 		memcpy(dst, img + ph->p_offset, ph->p_filesz);
 		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
 		if (ph->p_paddr + ph->p_memsz > *end)
 			*end = ph->p_paddr + ph->p_memsz;
 	}
 	if (!found)
-		return boot_fail(err, errlen, -ENOEXEC,
-			    "ELF image without a PVH entry note (build the kernel with CONFIG_PVH=y, "
-			    "or boot its bzImage)");
+		return boot_fail(
+		    err, errlen, -ENOEXEC,
+		    "ELF image without a PVH entry note (build the kernel with CONFIG_PVH=y, "
+		    "or boot its bzImage)");
 	return 0;
 }
 
@@ -134,13 +137,13 @@ static int write_start_info(const struct gmem *mem, const struct boot_config *cf
 	si.memmap_entries = n;
 	if (len >= BOOT_CMDLINE_MAX)
 		return boot_fail(err, errlen, -E2BIG, "command line longer than %d bytes",
-			    BOOT_CMDLINE_MAX - 1);
+				 BOOT_CMDLINE_MAX - 1);
 	gmem_write(mem, BOOT_CMDLINE_GPA, cfg->cmdline, len + 1);
 
 	if (cfg->initrd) {
 		struct hvm_modlist_entry mod = { .size = cfg->initrd_size };
-		int ret = boot_place_initrd(mem, cfg, kernel_end, UINT32_MAX, &mod.paddr, err,
-					    errlen);
+		int ret =
+		    boot_place_initrd(mem, cfg, kernel_end, UINT32_MAX, &mod.paddr, err, errlen);
 
 		if (ret)
 			return ret;
@@ -162,8 +165,9 @@ int pvh_load(const struct gmem *mem, const void *image, size_t size, const struc
 	if (size < sizeof(*eh) || memcmp(img, ELFMAG, SELFMAG))
 		return boot_fail(err, errlen, -ENOEXEC, "not an ELF image");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
-		return boot_fail(err, errlen, -ENOEXEC, "not an x86-64 ELF image (ELF class %u, machine %u)",
-			    eh->e_ident[EI_CLASS], eh->e_machine);
+		return boot_fail(err, errlen, -ENOEXEC,
+				 "not an x86-64 ELF image (ELF class %u, machine %u)",
+				 eh->e_ident[EI_CLASS], eh->e_machine);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
 	    !in_file(size, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
 		return boot_fail(err, errlen, -ENOEXEC, "ELF program headers lie outside the file");
@@ -173,7 +177,7 @@ int pvh_load(const struct gmem *mem, const void *image, size_t size, const struc
 		return ret;
 	if (start >= (1ULL << 32) || !gmem_ptr(mem, start, 1))
 		return boot_fail(err, errlen, -ENOEXEC, "PVH entry %#llx is outside guest RAM",
-			    (unsigned long long)start);
+				 (unsigned long long)start);
 	ret = write_start_info(mem, cfg, end, err, errlen);
 	if (ret)
 		return ret;

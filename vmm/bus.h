@@ -54,10 +54,10 @@ struct irq_sink {
 
 enum vm_stop_reason {
 	VM_STOP_POWEROFF, /* the guest powered off: nestvm exits 0 */
-	VM_STOP_RESET,	  /* the guest rebooted (reset register, i8042, triple fault) */
-	VM_STOP_PANIC,	  /* the guest reported a panic (pvpanic) */
-	VM_STOP_ERROR,	  /* nestvm or KVM failed */
-	VM_STOP_SIGNAL,	  /* SIGINT/SIGTERM to nestvm */
+	VM_STOP_RESET, /* the guest rebooted (reset register, i8042, triple fault) */
+	VM_STOP_PANIC, /* the guest reported a panic (pvpanic) */
+	VM_STOP_ERROR, /* nestvm or KVM failed */
+	VM_STOP_SIGNAL, /* SIGINT/SIGTERM to nestvm */
 };
 
 struct vm_control {

@@ -16,20 +16,36 @@ const char cli_help_text[] =
     "A small KVM virtual machine monitor with a virtio-iommu backed by iommufd.\n"
     "\n"
     "Commands:\n"
-    "  run      check the options and the host for booting a guest. Booting itself is not\n"
-    "           in this build yet: with a usable /dev/kvm it stops with a message saying so.\n"
+    "  run      boot a Linux guest on the serial console: a bzImage (64-bit boot protocol)\n"
+    "           or an ELF vmlinux built with CONFIG_PVH; without --initrd it gets a busybox\n"
+    "           initramfs (from the host's busybox-static) with a shell\n"
     "  probe    report what this host offers nestvm: KVM, iommufd, nesting (on the iommufd\n"
-    "           selftest mock when the kernel has it), and VFIO device cdevs with their IOMMU.\n"
+    "           selftest mock when the kernel has it), and VFIO device cdevs with their IOMMU\n"
     "  help     this text (also -h, --help)\n"
     "  version  the version (also --version)\n"
     "\n"
     "Options of run:\n"
-    "  -k, --kernel PATH    the guest kernel: a bzImage (required)\n"
+    "  -k, --kernel PATH    the guest kernel: a bzImage or a PVH vmlinux (required)\n"
     "  -i, --initrd PATH    an initramfs for the guest\n"
-    "  -p, --cmdline STR    the guest kernel command line (default: console=ttyS0)\n"
+    "  -p, --cmdline STR    the guest kernel command line (default: console=ttyS0);\n"
+    "                       with nestvm's own initramfs, a command after \" -- \" runs\n"
+    "                       instead of the shell, then the guest powers off\n"
     "  -m, --mem SIZE       guest RAM, with K/M/G suffix (default 256M, at least 32M)\n"
     "  -c, --cpus N         vCPUs, 1 to 254 (default 1)\n"
     "  -d, --debug          print debug messages\n"
+    "\n"
+    "Debugging (not for normal use):\n"
+    "  --no-seccomp         run without the per-thread syscall filters (loudly warned)\n"
+    "  --seccomp-selftest THREAD\n"
+    "                       make THREAD (main, vcpu or io) call a forbidden syscall, to see\n"
+    "                       the filter kill nestvm and name the call\n"
+    "\n"
+    "The console: stdin goes to the guest's ttyS0 (raw mode on a terminal). Ctrl-A x stops\n"
+    "the guest; Ctrl-A Ctrl-A sends one Ctrl-A.\n"
+    "\n"
+    "Exit status of run: 0 the guest powered off; 1 an error; 2 bad usage; 3 the guest\n"
+    "panicked (pvpanic); 4 the guest rebooted; 128+N stopped by signal N (Ctrl-A x: 130);\n"
+    "159 a seccomp filter stopped nestvm.\n"
     "\n"
     "No /dev/kvm here? Run nestvm inside the project's test host: see README.md\n"
     "(tools/testhost/run mock -- nestvm ...).\n";
@@ -104,6 +120,8 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
+		{ "seccomp-selftest", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -145,9 +163,10 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		case 'T':
 			o->seccomp_selftest = seccomp_thread_by_name(optarg);
 			if (o->seccomp_selftest < 0)
-				return fail(err, errlen,
-					    "--seccomp-selftest %s: name a thread: main, vcpu or io",
-					    optarg);
+				return fail(
+				    err, errlen,
+				    "--seccomp-selftest %s: name a thread: main, vcpu or io",
+				    optarg);
 			break;
 		case ':':
 			return fail(err, errlen, "%s needs a value; see nestvm --help",

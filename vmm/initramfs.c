@@ -83,8 +83,9 @@ static bool is_static_elf(const char *buf, size_t size)
 {
 	const Elf64_Ehdr *eh = (const void *)buf;
 
-	if (size < sizeof(*eh) || memcmp(buf, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_phoff > size || eh->e_phnum > (size - eh->e_phoff) / sizeof(Elf64_Phdr))
+	if (size < sizeof(*eh) || memcmp(buf, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phoff > size ||
+	    eh->e_phnum > (size - eh->e_phoff) / sizeof(Elf64_Phdr))
 		return false;
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		const Elf64_Phdr *ph = (const void *)(buf + eh->e_phoff + i * sizeof(Elf64_Phdr));

@@ -71,7 +71,8 @@ static void *read_whole_file(const char *what, const char *path, size_t *size)
 		ssize_t n = read(fd, buf + done, st.st_size - done);
 
 		if (n <= 0) {
-			pr_err("%s %s: read failed: %s", what, path, n ? strerror(errno) : "short file");
+			pr_err("%s %s: read failed: %s", what, path,
+			       n ? strerror(errno) : "short file");
 			free(buf);
 			buf = NULL;
 			goto out;
@@ -122,11 +123,23 @@ static int machine_add_devices(struct machine *m)
 static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 {
 	static const struct acpi_device_desc devices[] = {
-		{ .name = "COM1", .hid = "PNP0501", .uid = 1, .io_base = COM1_PORT, .io_size = 8,
+		{ .name = "COM1",
+		  .hid = "PNP0501",
+		  .uid = 1,
+		  .io_base = COM1_PORT,
+		  .io_size = 8,
 		  .irq = COM1_IRQ },
-		{ .name = "RTC", .hid = "PNP0B00", .uid = 0, .io_base = RTC_PORT, .io_size = 2,
+		{ .name = "RTC",
+		  .hid = "PNP0B00",
+		  .uid = 0,
+		  .io_base = RTC_PORT,
+		  .io_size = 2,
 		  .irq = RTC_IRQ },
-		{ .name = "PEVT", .hid = "QEMU0001", .uid = 0, .io_base = PVPANIC_PORT, .io_size = 1,
+		{ .name = "PEVT",
+		  .hid = "QEMU0001",
+		  .uid = 0,
+		  .io_base = PVPANIC_PORT,
+		  .io_size = 1,
 		  .irq = -1 },
 	};
 	const struct acpi_config cfg = {
@@ -171,8 +184,8 @@ static int machine_load_kernel(struct machine *m, const struct vm_opts *o, uint6
 				   sizeof(err));
 		break;
 	case IMAGE_ELF:
-		ret = pvh_load(&m->vm.mem, m->kernel, m->kernel_size, &cfg, &entry, err,
-			       sizeof(err));
+		ret =
+		    pvh_load(&m->vm.mem, m->kernel, m->kernel_size, &cfg, &entry, err, sizeof(err));
 		break;
 	default:
 		snprintf(err, sizeof(err), "not a bzImage or an ELF (vmlinux) image");
@@ -185,6 +198,10 @@ static int machine_load_kernel(struct machine *m, const struct vm_opts *o, uint6
 	}
 	pr_debug("kernel entry %#llx (%s)", (unsigned long long)entry.rip,
 		 entry.mode == BOOT_PVH_32 ? "PVH" : "64-bit boot protocol");
+	/* The images live in guest RAM now: give their copies back. */
+	free(m->kernel);
+	free(m->initrd);
+	m->kernel = m->initrd = NULL;
 	ret = vcpu_set_boot_state(&m->vm.vcpus[0], &entry);
 	if (ret)
 		pr_err("cannot set the boot vCPU's registers: %s", strerror(-ret));

@@ -175,7 +175,8 @@ void seccomp_selftest_point(enum seccomp_thread kind)
 		pr_info("seccomp self-test: thread '%s' now calls socket(), which it may not",
 			thread_name);
 		if (socket(AF_UNIX, SOCK_STREAM, 0) >= 0)
-			pr_err("seccomp self-test: socket() was allowed: the filter is not working");
+			pr_err(
+			    "seccomp self-test: socket() was allowed: the filter is not working");
 	}
 }
 

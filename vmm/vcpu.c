@@ -133,9 +133,9 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 
 	/* A string instruction (rep outsb) comes as count accesses of one size. */
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
-		bool hit = run->io.direction == KVM_EXIT_IO_OUT ?
-				   bus_write(&vcpu->vm->pio, run->io.port, data, run->io.size) :
-				   bus_read(&vcpu->vm->pio, run->io.port, data, run->io.size);
+		bool hit = run->io.direction == KVM_EXIT_IO_OUT
+			       ? bus_write(&vcpu->vm->pio, run->io.port, data, run->io.size)
+			       : bus_read(&vcpu->vm->pio, run->io.port, data, run->io.size);
 
 		if (!hit)
 			pr_debug("vCPU %u: unclaimed port %s %#x/%u", vcpu->index,
@@ -147,16 +147,14 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 static void vcpu_handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	bool hit = run->mmio.is_write ?
-			   bus_write(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data,
-				     run->mmio.len) :
-			   bus_read(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data,
-				    run->mmio.len);
+	bool hit =
+	    run->mmio.is_write
+		? bus_write(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len)
+		: bus_read(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len);
 
 	if (!hit)
 		pr_debug("vCPU %u: unclaimed MMIO %s %#llx/%u", vcpu->index,
-			 run->mmio.is_write ? "write" : "read", run->mmio.phys_addr,
-			 run->mmio.len);
+			 run->mmio.is_write ? "write" : "read", run->mmio.phys_addr, run->mmio.len);
 }
 
 /* Handles one exit; returns false when the vCPU must stop. */

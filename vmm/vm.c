@@ -71,7 +71,7 @@ static int vm_setup_memory(struct vm *vm, uint64_t size)
 	vm->mem.regions[vm->mem.count++] = (struct gmem_region){ 0, low, map };
 	if (high)
 		vm->mem.regions[vm->mem.count++] =
-			(struct gmem_region){ MMIO_HOLE_END, high, map + low };
+		    (struct gmem_region){ MMIO_HOLE_END, high, map + low };
 	for (unsigned int i = 0; i < vm->mem.count; i++) {
 		const struct gmem_region *r = &vm->mem.regions[i];
 

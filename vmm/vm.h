@@ -19,7 +19,7 @@ struct kvm_cpuid2;
 struct vm {
 	int kvm_fd, vm_fd;
 	struct gmem mem;
-	void *ram;	   /* one mapping backs all RAM regions */
+	void *ram; /* one mapping backs all RAM regions */
 	uint64_t ram_size; /* what the user asked for */
 	struct bus pio, mmio;
 	struct irq_sink irq;
@@ -28,7 +28,7 @@ struct vm {
 	unsigned int ncpus;
 	struct vcpu *vcpus;
 	struct kvm_cpuid2 *cpuid; /* what KVM supports; patched per vCPU */
-	int run_size;		  /* bytes of each vCPU's kvm_run mapping */
+	int run_size; /* bytes of each vCPU's kvm_run mapping */
 
 	/* Stop state: written under @lock, signalled through @stop_fd (an eventfd). */
 	pthread_mutex_t lock;

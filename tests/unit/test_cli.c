@@ -120,8 +120,10 @@ END_TEST
 
 START_TEST(help_mentions_every_option)
 {
-	static const char *const names[] = { "--kernel", "--initrd", "--cmdline", "--mem",
-					     "--cpus",	 "--debug",  "probe",	  "run" };
+	static const char *const names[] = {
+		"--kernel", "--initrd", "--cmdline", "--mem",	     "--cpus",
+		"--debug",  "probe",	"run",	     "--no-seccomp", "--seccomp-selftest"
+	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_msg(strstr(cli_help_text, names[i]), "--help lacks %s", names[i]);

@@ -1,6 +1,6 @@
 # needs: kvm
 # `nestvm run` on a host with KVM: bad input gets one clear line and a non-zero status; good
-# input reaches KVM and says honestly that this build cannot boot yet.
+# input is refused before a guest starts.
 fail=0
 expect() { # expect STATUS PATTERN -- ARGS...
 	want=$1 pattern=$2
@@ -17,5 +17,5 @@ expect() { # expect STATUS PATTERN -- ARGS...
 expect 1 'kernel /nonexistent: No such file or directory' -- run -k /nonexistent
 expect 2 'cpus 0: give a number from 1 to 254' -- run -k "$NESTVM_GUEST/bzImage" --cpus 0
 expect 1 'more than this host can give' -- run -k "$NESTVM_GUEST/bzImage" --mem 1T
-expect 1 'cannot boot a guest yet' -- run -k "$NESTVM_GUEST/bzImage" -m 64M
+expect 1 'not a bzImage or an ELF' -- run -k /init -m 64M
 exit $fail

@@ -1,0 +1,20 @@
+# needs: kvm
+# Every thread runs under its own seccomp allowlist: made to call socket(), each thread kind
+# kills nestvm (status 159) with a line naming the thread and the call.
+set -u
+fail=0
+for thread in main vcpu io; do
+	out=$(timeout 120 nestvm run --seccomp-selftest $thread -k "$NESTVM_GUEST/bzImage" \
+		-i "$NESTVM_GUEST/initramfs.cpio.gz" -p "console=ttyS0 quiet -- sleep 30" </dev/null 2>&1)
+	rc=$?
+	line=$(echo "$out" | grep 'seccomp: thread')
+	case "$thread" in vcpu) name=vcpu0 ;; *) name=$thread ;; esac
+	if [ $rc -eq 159 ] && echo "$line" | grep -q "thread '$name' made a forbidden system call: socket"; then
+		echo "ok - $thread: $line"
+	else
+		echo "not ok - $thread: status $rc, output:"
+		echo "$out" | tail -n 5
+		fail=1
+	fi
+done
+exit $fail
