@@ -21,15 +21,15 @@ struct boot_config {
 
 enum boot_mode {
 	BOOT_LINUX_64, /* long mode, paging on (identity map), rsi = zero page */
-	BOOT_PVH_32,   /* protected mode, paging off, ebx = hvm_start_info */
+	BOOT_PVH_32, /* protected mode, paging off, ebx = hvm_start_info */
 };
 
 struct boot_entry {
 	enum boot_mode mode;
 	uint64_t rip;
-	uint64_t arg;	   /* rsi (zero page) or rbx (start info) */
-	uint64_t cr3;	   /* BOOT_LINUX_64: the identity map's PML4 */
-	uint64_t gdt_gpa;  /* the GDT the loader wrote */
+	uint64_t arg; /* rsi (zero page) or rbx (start info) */
+	uint64_t cr3; /* BOOT_LINUX_64: the identity map's PML4 */
+	uint64_t gdt_gpa; /* the GDT the loader wrote */
 	uint16_t gdt_limit;
 	uint16_t code_sel, data_sel;
 };
@@ -59,7 +59,7 @@ int boot_memmap(const struct gmem *mem, struct boot_mem_range *out);
 
 /* Helpers the loaders share. */
 int boot_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 uint64_t boot_low_ram_end(const struct gmem *mem);
 /* Copies the initrd as high as possible below @max_addr and low RAM's end, above @kernel_end. */
 int boot_place_initrd(const struct gmem *mem, const struct boot_config *cfg, uint64_t kernel_end,
