@@ -58,8 +58,6 @@ struct boot_mem_range {
 int boot_memmap(const struct gmem *mem, struct boot_mem_range *out);
 
 /* Helpers the loaders share. */
-int boot_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 uint64_t boot_low_ram_end(const struct gmem *mem);
 /* Copies the initrd as high as possible below @max_addr and low RAM's end, above @kernel_end. */
 int boot_place_initrd(const struct gmem *mem, const struct boot_config *cfg, uint64_t kernel_end,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vmm/layout.h"
+#include "vmm/util.h"
 #include "boot.h"
 
 #define SETUP_HEADER_OFFSET 0x1f1
@@ -59,7 +60,7 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 	int ret;
 
 	if (boot_image_kind(image, size) != IMAGE_BZIMAGE)
-		return boot_fail(err, errlen, -ENOEXEC, "not a bzImage (no HdrS signature)");
+		return errmsg(err, errlen, -ENOEXEC, "not a bzImage (no HdrS signature)");
 	/* The setup header runs from 0x1f1 to 0x202 + the jump's offset at 0x201. */
 	hdr_len = 0x202 + img[0x201] - SETUP_HEADER_OFFSET;
 	if (hdr_len > sizeof(bp.hdr))
@@ -67,22 +68,21 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 	memcpy(&bp.hdr, img + SETUP_HEADER_OFFSET, hdr_len);
 
 	if (bp.hdr.version < MIN_PROTOCOL || !(bp.hdr.xloadflags & XLF_KERNEL_64))
-		return boot_fail(
-		    err, errlen, -ENOEXEC,
-		    "kernel speaks boot protocol %u.%02u without a 64-bit entry; nestvm "
-		    "needs 2.12+ (Linux 3.8 or newer, x86_64)",
-		    bp.hdr.version >> 8, bp.hdr.version & 0xff);
+		return errmsg(err, errlen, -ENOEXEC,
+			      "kernel speaks boot protocol %u.%02u without a 64-bit entry; nestvm "
+			      "needs 2.12+ (Linux 3.8 or newer, x86_64)",
+			      bp.hdr.version >> 8, bp.hdr.version & 0xff);
 	setup_size = ((bp.hdr.setup_sects ? bp.hdr.setup_sects : 4) + 1) * 512;
 	if (setup_size >= size)
-		return boot_fail(err, errlen, -ENOEXEC, "bzImage truncated: %zu bytes", size);
+		return errmsg(err, errlen, -ENOEXEC, "bzImage truncated: %zu bytes", size);
 
 	load = bp.hdr.pref_address >= HIGH_MEMORY_GPA ? bp.hdr.pref_address : HIGH_MEMORY_GPA;
 	kernel_end =
 	    load + (bp.hdr.init_size > size - setup_size ? bp.hdr.init_size : size - setup_size);
 	if (!gmem_ptr(mem, load, kernel_end - load))
-		return boot_fail(err, errlen, -ENOSPC,
-				 "the kernel needs RAM up to %llu MiB: give the guest more --mem",
-				 (unsigned long long)(kernel_end >> 20) + 1);
+		return errmsg(err, errlen, -ENOSPC,
+			      "the kernel needs RAM up to %llu MiB: give the guest more --mem",
+			      (unsigned long long)(kernel_end >> 20) + 1);
 	gmem_write(mem, load, img + setup_size, size - setup_size);
 
 	bp.hdr.type_of_loader = 0xff;
@@ -94,9 +94,9 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 	if (cmdline_max > BOOT_CMDLINE_MAX - 1)
 		cmdline_max = BOOT_CMDLINE_MAX - 1;
 	if (cmdline_len > cmdline_max)
-		return boot_fail(err, errlen, -E2BIG,
-				 "command line of %zu bytes is longer than this kernel takes (%zu)",
-				 cmdline_len, cmdline_max);
+		return errmsg(err, errlen, -E2BIG,
+			      "command line of %zu bytes is longer than this kernel takes (%zu)",
+			      cmdline_len, cmdline_max);
 	gmem_write(mem, BOOT_CMDLINE_GPA, cfg->cmdline, cmdline_len + 1);
 	bp.hdr.cmd_line_ptr = BOOT_CMDLINE_GPA;
 
@@ -111,13 +111,12 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 		bp.hdr.ramdisk_size = cfg->initrd_size;
 	}
 	if (fill_e820(mem, &bp))
-		return boot_fail(err, errlen, -EINVAL, "cannot describe guest memory in E820");
+		return errmsg(err, errlen, -EINVAL, "cannot describe guest memory in E820");
 	if (bp.hdr.version >= 0x020e)
 		bp.acpi_rsdp_addr = cfg->rsdp_gpa;
 
 	if (gmem_write(mem, BOOT_ZERO_PAGE_GPA, &bp, sizeof(bp)) || write_identity_map(mem))
-		return boot_fail(err, errlen, -EFAULT,
-				 "guest RAM too small for the boot structures");
+		return errmsg(err, errlen, -EFAULT, "guest RAM too small for the boot structures");
 
 	entry->mode = BOOT_LINUX_64;
 	entry->rip = load + STARTUP_64_OFFSET;

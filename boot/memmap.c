@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vmm/layout.h"
+#include "vmm/util.h"
 #include "boot.h"
 
 /*
@@ -68,16 +69,6 @@ enum boot_image_kind boot_image_kind(const void *image, size_t size)
 	return IMAGE_UNKNOWN;
 }
 
-int boot_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 uint64_t boot_low_ram_end(const struct gmem *mem)
 {
 	for (unsigned int i = 0; i < mem->count; i++) {
@@ -96,10 +87,10 @@ int boot_place_initrd(const struct gmem *mem, const struct boot_config *cfg, uin
 	if (max_addr + 1 < top)
 		top = max_addr + 1;
 	if (cfg->initrd_size > top || ((top - cfg->initrd_size) & ~0xfffULL) < kernel_end)
-		return boot_fail(err, errlen, -ENOSPC,
-				 "initrd of %zu MiB does not fit between the kernel and %llu MiB: "
-				 "give the guest more --mem",
-				 cfg->initrd_size >> 20, (unsigned long long)top >> 20);
+		return errmsg(err, errlen, -ENOSPC,
+			      "initrd of %zu MiB does not fit between the kernel and %llu MiB: "
+			      "give the guest more --mem",
+			      cfg->initrd_size >> 20, (unsigned long long)top >> 20);
 	*addr = (top - cfg->initrd_size) & ~0xfffULL;
 	return gmem_write(mem, *addr, cfg->initrd, cfg->initrd_size);
 }

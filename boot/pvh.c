@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vmm/layout.h"
+#include "vmm/util.h"
 #include "boot.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
@@ -90,11 +91,11 @@ static int load_segments(const struct gmem *mem, const uint8_t *img, size_t size
 		if (ph->p_type != PT_LOAD || !ph->p_memsz)
 			continue;
 		if (ph->p_filesz > ph->p_memsz || !in_file(size, ph->p_offset, ph->p_filesz))
-			return boot_fail(err, errlen, -ENOEXEC,
-					 "ELF segment %u lies outside the file", i);
+			return errmsg(err, errlen, -ENOEXEC, "ELF segment %u lies outside the file",
+				      i);
 		dst = gmem_ptr(mem, ph->p_paddr, ph->p_memsz);
 		if (!dst)
-			return boot_fail(
+			return errmsg(
 			    err, errlen, -ENOSPC,
 			    "ELF segment %u at %#llx (%llu KiB) is outside guest RAM: give "
 			    "the guest more --mem",
@@ -106,7 +107,7 @@ static int load_segments(const struct gmem *mem, const uint8_t *img, size_t size
 			*end = ph->p_paddr + ph->p_memsz;
 	}
 	if (!found)
-		return boot_fail(
+		return errmsg(
 		    err, errlen, -ENOEXEC,
 		    "ELF image without a PVH entry note (build the kernel with CONFIG_PVH=y, "
 		    "or boot its bzImage)");
@@ -128,7 +129,7 @@ static int write_start_info(const struct gmem *mem, const struct boot_config *cf
 	size_t len = strlen(cfg->cmdline);
 
 	if (n < 0)
-		return boot_fail(err, errlen, n, "cannot describe guest memory");
+		return errmsg(err, errlen, n, "cannot describe guest memory");
 	for (int i = 0; i < n; i++) {
 		struct hvm_memmap_entry e = { map[i].addr, map[i].size, map[i].type, 0 };
 
@@ -136,8 +137,8 @@ static int write_start_info(const struct gmem *mem, const struct boot_config *cf
 	}
 	si.memmap_entries = n;
 	if (len >= BOOT_CMDLINE_MAX)
-		return boot_fail(err, errlen, -E2BIG, "command line longer than %d bytes",
-				 BOOT_CMDLINE_MAX - 1);
+		return errmsg(err, errlen, -E2BIG, "command line longer than %d bytes",
+			      BOOT_CMDLINE_MAX - 1);
 	gmem_write(mem, BOOT_CMDLINE_GPA, cfg->cmdline, len + 1);
 
 	if (cfg->initrd) {
@@ -163,21 +164,21 @@ int pvh_load(const struct gmem *mem, const void *image, size_t size, const struc
 	int ret;
 
 	if (size < sizeof(*eh) || memcmp(img, ELFMAG, SELFMAG))
-		return boot_fail(err, errlen, -ENOEXEC, "not an ELF image");
+		return errmsg(err, errlen, -ENOEXEC, "not an ELF image");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
-		return boot_fail(err, errlen, -ENOEXEC,
-				 "not an x86-64 ELF image (ELF class %u, machine %u)",
-				 eh->e_ident[EI_CLASS], eh->e_machine);
+		return errmsg(err, errlen, -ENOEXEC,
+			      "not an x86-64 ELF image (ELF class %u, machine %u)",
+			      eh->e_ident[EI_CLASS], eh->e_machine);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
 	    !in_file(size, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
-		return boot_fail(err, errlen, -ENOEXEC, "ELF program headers lie outside the file");
+		return errmsg(err, errlen, -ENOEXEC, "ELF program headers lie outside the file");
 
 	ret = load_segments(mem, img, size, eh, &start, &end, err, errlen);
 	if (ret)
 		return ret;
 	if (start >= (1ULL << 32) || !gmem_ptr(mem, start, 1))
-		return boot_fail(err, errlen, -ENOEXEC, "PVH entry %#llx is outside guest RAM",
-				 (unsigned long long)start);
+		return errmsg(err, errlen, -ENOEXEC, "PVH entry %#llx is outside guest RAM",
+			      (unsigned long long)start);
 	ret = write_start_info(mem, cfg, end, err, errlen);
 	if (ret)
 		return ret;

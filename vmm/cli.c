@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "seccomp.h"
+#include "util.h"
 
 const char cli_help_text[] =
     "usage: nestvm COMMAND [OPTIONS]\n"
@@ -88,16 +89,6 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int parse_cpus(const char *s, unsigned int *cpus)
 {
 	char *end;
@@ -141,18 +132,20 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 			break;
 		case 'm':
 			if (parse_size(optarg, &o->mem))
-				return fail(err, errlen,
-					    "--mem %s: not a size; write it like 512M or 2G",
-					    optarg);
+				return errmsg(err, errlen, -EINVAL,
+					      "--mem %s: not a size; write it like 512M or 2G",
+					      optarg);
 			if (o->mem < VM_MEM_MIN)
-				return fail(err, errlen,
-					    "--mem %s: too small; a Linux guest needs at least 32M",
-					    optarg);
+				return errmsg(
+				    err, errlen, -EINVAL,
+				    "--mem %s: too small; a Linux guest needs at least 32M",
+				    optarg);
 			break;
 		case 'c':
 			if (parse_cpus(optarg, &o->cpus))
-				return fail(err, errlen, "--cpus %s: give a number from 1 to %d",
-					    optarg, VM_CPUS_MAX);
+				return errmsg(err, errlen, -EINVAL,
+					      "--cpus %s: give a number from 1 to %d", optarg,
+					      VM_CPUS_MAX);
 			break;
 		case 'd':
 			o->debug = true;
@@ -163,24 +156,25 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		case 'T':
 			o->seccomp_selftest = seccomp_thread_by_name(optarg);
 			if (o->seccomp_selftest < 0)
-				return fail(
-				    err, errlen,
+				return errmsg(
+				    err, errlen, -EINVAL,
 				    "--seccomp-selftest %s: name a thread: main, vcpu or io",
 				    optarg);
 			break;
 		case ':':
-			return fail(err, errlen, "%s needs a value; see nestvm --help",
-				    argv[optind - 1]);
+			return errmsg(err, errlen, -EINVAL, "%s needs a value; see nestvm --help",
+				      argv[optind - 1]);
 		default:
-			return fail(err, errlen, "unknown option %s; see nestvm --help",
-				    argv[optind - 1]);
+			return errmsg(err, errlen, -EINVAL, "unknown option %s; see nestvm --help",
+				      argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s'; see nestvm --help",
-			    argv[optind]);
+		return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'; see nestvm --help",
+			      argv[optind]);
 	if (!o->kernel)
-		return fail(err, errlen, "run needs a kernel: nestvm run -k PATH/TO/bzImage");
+		return errmsg(err, errlen, -EINVAL,
+			      "run needs a kernel: nestvm run -k PATH/TO/bzImage");
 	return 0;
 }
 
@@ -203,13 +197,14 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts
 	} else if (!strcmp(verb, "probe")) {
 		*cmd = CLI_PROBE;
 		if (argc > 2)
-			return fail(err, errlen, "probe takes no arguments (got '%s')", argv[2]);
+			return errmsg(err, errlen, -EINVAL, "probe takes no arguments (got '%s')",
+				      argv[2]);
 	} else if (!strcmp(verb, "run")) {
 		*cmd = CLI_RUN;
 		return parse_run(argc - 1, argv + 1, opts, err, errlen);
 	} else {
-		return fail(err, errlen,
-			    "unknown command '%s'; commands are run, probe, help, version", verb);
+		return errmsg(err, errlen, -EINVAL,
+			      "unknown command '%s'; commands are run, probe, help, version", verb);
 	}
 	return 0;
 }
@@ -221,11 +216,11 @@ int vm_opts_check_host(const struct vm_opts *opts, uint64_t host_mem, char *err,
 	uint64_t limit = host_mem > reserve ? host_mem - reserve : 0;
 
 	if (opts->mem > limit)
-		return fail(err, errlen,
-			    "--mem %llu MiB is more than this host can give (%llu MiB of %llu MiB "
-			    "RAM); ask for less",
-			    (unsigned long long)(opts->mem >> 20),
-			    (unsigned long long)(limit >> 20),
-			    (unsigned long long)(host_mem >> 20));
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "--mem %llu MiB is more than this host can give (%llu MiB of %llu MiB "
+		    "RAM); ask for less",
+		    (unsigned long long)(opts->mem >> 20), (unsigned long long)(limit >> 20),
+		    (unsigned long long)(host_mem >> 20));
 	return 0;
 }

@@ -13,22 +13,13 @@
 
 #include "guest_init.h" /* generated from vmm/guest-init.sh: guest_init_script[] */
 #include "initramfs.h"
+#include "util.h"
 
 struct cpio {
 	char *buf;
 	size_t len, cap;
 	unsigned int ino;
 };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int cpio_append(struct cpio *c, const void *data, size_t len)
 {
@@ -137,9 +128,9 @@ int initramfs_build(void **out, size_t *size, char *err, size_t errlen)
 	int ret;
 
 	if (!bb)
-		return fail(err, errlen, -ENOENT,
-			    "no --initrd, and no static busybox to build one (apt install "
-			    "busybox-static, or pass --initrd)");
+		return errmsg(err, errlen, -ENOENT,
+			      "no --initrd, and no static busybox to build one (apt install "
+			      "busybox-static, or pass --initrd)");
 	ret = cpio_add(&c, "bin", 040755, NULL, 0);
 	if (!ret)
 		ret = cpio_add(&c, "bin/busybox", 0100755, bb, bb_size);
@@ -154,7 +145,7 @@ int initramfs_build(void **out, size_t *size, char *err, size_t errlen)
 	free(bb);
 	if (ret) {
 		free(c.buf);
-		return fail(err, errlen, ret, "building the initramfs: %s", strerror(-ret));
+		return errmsg(err, errlen, ret, "building the initramfs: %s", strerror(-ret));
 	}
 	*out = c.buf;
 	*size = c.len;
