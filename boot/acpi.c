@@ -3,8 +3,8 @@
  * ACPI tables (layouts from the ACPI 6.3 specification, chapter 5.2), written byte by byte
  * in little-endian order so the host's own layout never matters.
  *
- * In @buf they follow one another, each 16-byte aligned: RSDP, DSDT, FADT, MADT, then the
- * XSDT, built last from the list of the tables the others made.
+ * In @buf they follow one another, each 16-byte aligned: RSDP, DSDT, FADT, MADT, VIOT (with a
+ * virtio-iommu), then the XSDT, built last from the list of the tables the others made.
  */
 #include <errno.h>
 #include <string.h>
@@ -412,6 +412,49 @@ static void build_rsdp(uint8_t *p, uint64_t xsdt_gpa)
 	p[RSDP_EXT_CHECKSUM] = checksum(p, RSDP_SIZE);
 }
 
+/* Virtual I/O Translation table (ACPI 6.4, 5.2.30). */
+enum {
+	VIOT_NODE_COUNT = 36,
+	VIOT_NODE_OFFSET = 38,
+	VIOT_NODES = 48,
+	VIOT_NODE_MMIO = 2,
+	VIOT_NODE_VIRTIO_IOMMU_MMIO = 4,
+	VIOT_IOMMU_NODE_SIZE = 16,
+	VIOT_MMIO_NODE_SIZE = 24,
+};
+
+static int build_viot(struct table_area *t, const struct acpi_viot *v)
+{
+	size_t len = VIOT_NODES + VIOT_IOMMU_NODE_SIZE + v->n_mmio_endpoints * VIOT_MMIO_NODE_SIZE;
+	uint64_t gpa;
+	uint8_t *p, *n;
+
+	if (!v->iommu_base)
+		return 0;
+	p = area_alloc(t, len, &gpa);
+	if (!p)
+		return -ENOSPC;
+	put_header(p, "VIOT", len, 0);
+	put_le(p + VIOT_NODE_COUNT, 1 + v->n_mmio_endpoints, 2);
+	put_le(p + VIOT_NODE_OFFSET, VIOT_NODES, 2);
+
+	/* The IOMMU node first: endpoints name it by its offset in the table. */
+	n = p + VIOT_NODES;
+	n[0] = VIOT_NODE_VIRTIO_IOMMU_MMIO;
+	put_le(n + 2, VIOT_IOMMU_NODE_SIZE, 2);
+	put_le(n + 8, v->iommu_base, 8);
+	n += VIOT_IOMMU_NODE_SIZE;
+	for (unsigned int i = 0; i < v->n_mmio_endpoints; i++, n += VIOT_MMIO_NODE_SIZE) {
+		n[0] = VIOT_NODE_MMIO;
+		put_le(n + 2, VIOT_MMIO_NODE_SIZE, 2);
+		put_le(n + 4, v->mmio_endpoints[i].endpoint_id, 4);
+		put_le(n + 8, v->mmio_endpoints[i].base, 8);
+		put_le(n + 16, VIOT_NODES, 2);
+	}
+	seal_table(p, len);
+	return xsdt_add(t, gpa);
+}
+
 static int build_tables(struct table_area *t, const struct acpi_config *cfg)
 {
 	uint64_t rsdp_gpa, dsdt_gpa = 0, xsdt_gpa = 0;
@@ -425,7 +468,9 @@ static int build_tables(struct table_area *t, const struct acpi_config *cfg)
 		ret = build_fadt(t, cfg, dsdt_gpa);
 	if (!ret)
 		ret = build_madt(t, cfg);
-	/* MCFG and VIOT go here: each builds its table and adds it with xsdt_add(). */
+	if (!ret)
+		ret = build_viot(t, &cfg->viot);
+	/* MCFG goes here: it builds its table and adds it with xsdt_add(). */
 	if (!ret)
 		ret = build_xsdt(t, &xsdt_gpa);
 	if (ret)

@@ -22,6 +22,19 @@ struct acpi_device_desc {
 	bool irq_level; /* level-triggered active-high (else edge active-high) */
 };
 
+/* A virtio-mmio device behind the virtio-iommu: its endpoint id and window base. */
+struct acpi_viot_mmio_endpoint {
+	uint32_t endpoint_id;
+	uint64_t base;
+};
+
+/* The VIOT (ACPI 6.4+): how the guest finds the virtio-iommu and what it translates. */
+struct acpi_viot {
+	uint64_t iommu_base; /* the virtio-mmio window of the virtio-iommu; 0: no VIOT */
+	const struct acpi_viot_mmio_endpoint *mmio_endpoints;
+	unsigned int n_mmio_endpoints;
+};
+
 struct acpi_config {
 	unsigned int ncpus; /* LAPIC ids 0..ncpus-1, one processor each */
 	uint32_t lapic_addr; /* 0xFEE00000 */
@@ -33,6 +46,7 @@ struct acpi_config {
 	uint8_t s5_sleep_type; /* the SLP_TYP the DSDT's \_S5 names, written on poweroff */
 	const struct acpi_device_desc *devices;
 	unsigned int ndevices;
+	struct acpi_viot viot;
 };
 
 /*

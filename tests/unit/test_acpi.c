@@ -142,6 +142,50 @@ static const uint8_t *dsdt(long used)
 	return table_at(le(xsdt_find(used, "FACP") + 140, 8), used, "DSDT");
 }
 
+START_TEST(viot_names_the_iommu_and_its_endpoints)
+{
+	static const struct acpi_viot_mmio_endpoint eps[] = { { 3, 0xd0000200 },
+							      { 7, 0xd0000400 } };
+	const uint8_t *v, *n;
+	long used;
+
+	reset_config();
+	cfg.viot = (struct acpi_viot){ .iommu_base = 0xd0000000,
+				       .mmio_endpoints = eps,
+				       .n_mmio_endpoints = 2 };
+	used = build();
+	v = xsdt_find(used, "VIOT");
+	ck_assert_uint_eq(le(v + 4, 4), 48 + 16 + 2 * 24);
+	ck_assert_uint_eq(le(v + 36, 2), 3); /* node count */
+	ck_assert_uint_eq(le(v + 38, 2), 48); /* node offset */
+	n = v + 48;
+	ck_assert_uint_eq(n[0], 4); /* virtio-mmio IOMMU */
+	ck_assert_uint_eq(le(n + 2, 2), 16);
+	ck_assert_uint_eq(le(n + 8, 8), 0xd0000000);
+	for (int i = 0; i < 2; i++) {
+		n = v + 64 + 24 * i;
+		ck_assert_uint_eq(n[0], 2); /* single MMIO endpoint */
+		ck_assert_uint_eq(le(n + 2, 2), 24);
+		ck_assert_uint_eq(le(n + 4, 4), eps[i].endpoint_id);
+		ck_assert_uint_eq(le(n + 8, 8), eps[i].base);
+		ck_assert_uint_eq(le(n + 16, 2), 48); /* output node: the IOMMU node's offset */
+	}
+}
+END_TEST
+
+START_TEST(no_viot_without_an_iommu)
+{
+	const uint8_t *x;
+	unsigned int n;
+
+	reset_config();
+	x = xsdt(build());
+	n = (le(x + 4, 4) - 36) / 8;
+	for (unsigned int i = 0; i < n; i++)
+		ck_assert(memcmp(tables + (le(x + 36 + 8 * i, 8) - ACPI_TABLES_GPA), "VIOT", 4));
+}
+END_TEST
+
 START_TEST(pointer_chain_and_checksums)
 {
 	long used;
@@ -664,6 +708,8 @@ Suite *acpi_suite(void)
 	TCase *aml_tc = tcase_create("aml");
 
 	tcase_add_test(tables_tc, pointer_chain_and_checksums);
+	tcase_add_test(tables_tc, viot_names_the_iommu_and_its_endpoints);
+	tcase_add_test(tables_tc, no_viot_without_an_iommu);
 	tcase_add_test(tables_tc, fadt_is_hardware_reduced);
 	tcase_add_test(tables_tc, madt_has_each_cpu_and_the_ioapic);
 	tcase_add_test(tables_tc, most_cpus);
