@@ -312,7 +312,7 @@ static void virtio_mmio_write(void *opaque, uint64_t offset, const void *data, u
 	pthread_mutex_unlock(&dev->lock);
 }
 
-static const struct bus_ops virtio_mmio_ops = {
+static const struct bus_ops window_ops = {
 	.read = virtio_mmio_read,
 	.write = virtio_mmio_write,
 };
@@ -335,13 +335,18 @@ const struct bus_ops *virtio_mmio_init(struct virtio_mmio_dev *dev,
 		dev->device_features |= BIT64(VIRTIO_F_ACCESS_PLATFORM);
 	device_reset(dev);
 	dev->reset_count = 0;
-	return &virtio_mmio_ops;
+	return &window_ops;
 }
 
 int virtio_mmio_attach(struct bus *mmio, uint64_t base, struct virtio_mmio_dev *dev,
 		       const char *name)
 {
-	return bus_register(mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, dev, name);
+	return bus_register(mmio, base, VIRTIO_MMIO_SIZE, &window_ops, dev, name);
+}
+
+const struct bus_ops *virtio_mmio_bus_ops(void)
+{
+	return &window_ops;
 }
 
 void virtio_mmio_destroy(struct virtio_mmio_dev *dev)

@@ -96,6 +96,9 @@ const struct bus_ops *virtio_mmio_init(struct virtio_mmio_dev *dev,
 int virtio_mmio_attach(struct bus *mmio, uint64_t base, struct virtio_mmio_dev *dev,
 		       const char *name);
 
+/* The window's callbacks, for a caller that maps the window itself (tests). */
+const struct bus_ops *virtio_mmio_bus_ops(void);
+
 void virtio_mmio_destroy(struct virtio_mmio_dev *dev);
 
 void virtio_mmio_lock(struct virtio_mmio_dev *dev);
