@@ -129,6 +129,9 @@ static int walk_indirect(const struct virtq *vq, struct virtq_req *req, const st
 
 	if (!n || ind->len % DESC_SIZE || !area_fits(ind->addr, ind->len))
 		return -EINVAL;
+	/* Bounds the walk even over a table of empty descriptors that fills guest RAM. */
+	if (n > VIRTQ_MAX_SEGS)
+		return -E2BIG;
 	for (;;) {
 		if (++count > n)
 			return -ELOOP;

@@ -25,7 +25,10 @@
 
 /* The largest queue the spec allows for split rings. */
 #define VIRTQ_MAX_SIZE 32768
-/* Segments one request may have, indirect tables included; longer chains break the queue. */
+/*
+ * Segments one request may have, and entries one indirect table may have; longer chains and
+ * tables break the queue.
+ */
 #define VIRTQ_MAX_SEGS 1024
 
 struct virtq {
