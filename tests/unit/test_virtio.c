@@ -604,6 +604,52 @@ START_TEST(iommu_requires_access_platform)
 }
 END_TEST
 
+/* An IOMMU that maps IOVA [IOVA_BASE, +RAM_SIZE) onto RAM, and faults elsewhere. */
+#define IOVA_BASE 0x800000000ULL
+
+static int shift_translate(void *opaque, uint64_t addr, uint64_t len, bool write, uint64_t *gpa,
+			   uint64_t *contig)
+{
+	(void)opaque;
+	(void)write;
+	if (addr < IOVA_BASE || addr - IOVA_BASE >= RAM_SIZE)
+		return -EFAULT;
+	*gpa = addr - IOVA_BASE;
+	*contig = RAM_SIZE - *gpa < len ? RAM_SIZE - *gpa : len;
+	return 0;
+}
+
+START_TEST(rings_and_buffers_go_through_the_iommu)
+{
+	struct dma_space translated = { .mem = &mem, .translate = shift_translate };
+	uint32_t s =
+	    VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+
+	virtio_rng_init(&rng, &translated, &irq.sink, 7);
+	dev = &rng.mmio;
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	write_features(device_features());
+	wr(VIRTIO_MMIO_STATUS, s);
+	setup_queue(QSIZE, IOVA_BASE + DESC, IOVA_BASE + AVAIL, IOVA_BASE + USED);
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_DRIVER_OK);
+	set_desc(0, IOVA_BASE + BUF, 32, VRING_DESC_F_WRITE, 0);
+	offer(0);
+	kick();
+	ck_assert_uint_eq(used_idx(), 1);
+	ck_assert_uint_eq(used_len(0), 32);
+	ck_assert(!all_zero(BUF, 32));
+	/* A GPA is not an IOVA: the buffer faults, the request completes empty. */
+	set_desc(1, BUF + 0x100, 32, VRING_DESC_F_WRITE, 0);
+	offer(1);
+	kick();
+	ck_assert_uint_eq(used_idx(), 2);
+	ck_assert_uint_eq(used_len(1), 0);
+	ck_assert(all_zero(BUF + 0x100, 32));
+	virtio_rng_destroy(&rng);
+}
+END_TEST
+
 /* blk: a 64-sector image whose byte i holds i * 7 mod 251. */
 #define DISK_SECTORS 64
 static char disk_path[64];
@@ -791,6 +837,7 @@ Suite *virtio_suite(void)
 	tcase_add_test(tc, queue_num_is_checked);
 	tcase_add_test(tc, status_out_of_order);
 	tcase_add_test(tc, iommu_requires_access_platform);
+	tcase_add_test(tc, rings_and_buffers_go_through_the_iommu);
 	tcase_add_test(tc, blk_read_write_flush);
 	tcase_add_test(tc, blk_bad_requests);
 	tcase_add_test(tc, blk_read_only);
