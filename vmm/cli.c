@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "devices/virtio_blk.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -102,6 +103,19 @@ static int parse_cpus(const char *s, unsigned int *cpus)
 	return 0;
 }
 
+static int parse_disk(const char *arg, struct vm_opts *o, char *err, size_t errlen)
+{
+	struct vm_disk *d = &o->disks[o->ndisks];
+
+	if (o->ndisks == VM_DISKS_MAX)
+		return errmsg(err, errlen, -EINVAL, "--disk %s: at most %d disks", arg,
+			      VM_DISKS_MAX);
+	if (virtio_blk_parse_arg(arg, d->path, sizeof(d->path), &d->readonly, err, errlen))
+		return -EINVAL;
+	o->ndisks++;
+	return 0;
+}
+
 static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
@@ -111,6 +125,9 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "rng", no_argument, NULL, 'R' },
+		{ "viommu", no_argument, NULL, 'V' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -149,6 +166,16 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 			break;
 		case 'd':
 			o->debug = true;
+			break;
+		case 'D':
+			if (parse_disk(optarg, o, err, errlen))
+				return -EINVAL;
+			break;
+		case 'R':
+			o->rng = true;
+			break;
+		case 'V':
+			o->viommu = true;
 			break;
 		case 'S':
 			o->no_seccomp = true;

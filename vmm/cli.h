@@ -21,6 +21,13 @@ enum cli_command {
 	CLI_PROBE,
 };
 
+#define VM_DISKS_MAX 4
+
+struct vm_disk {
+	char path[4096];
+	bool readonly;
+};
+
 struct vm_opts {
 	const char *kernel;
 	const char *initrd;
@@ -28,6 +35,10 @@ struct vm_opts {
 	uint64_t mem;
 	unsigned int cpus;
 	bool debug;
+	struct vm_disk disks[VM_DISKS_MAX];
+	unsigned int ndisks;
+	bool rng;
+	bool viommu; /* a virtio-iommu, with every virtio device behind it */
 	bool no_seccomp;
 	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */
 };

@@ -18,6 +18,11 @@
 /* RAM is split around a 1 GiB hole below 4 GiB for MMIO. */
 #define MMIO_HOLE_GPA 0xc0000000ULL
 #define MMIO_HOLE_END 0x100000000ULL
+#define VIRTIO_MMIO_GPA 0xd0000000ULL /* virtio-mmio windows, 0x200 bytes each */
+#define VIRTIO_MMIO_STRIDE 0x200
+#define VIRTIO_MMIO_MAX_DEVICES 16
+#define VIRTIO_GSI_BASE 16 /* virtio-mmio interrupts: IOAPIC pins 16..23, level */
+#define VIRTIO_GSI_COUNT 8
 #define IOAPIC_GPA 0xfec00000
 #define LAPIC_GPA 0xfee00000
 #define KVM_TSS_GPA 0xfffbd000 /* 3 pages, just below the identity map page */

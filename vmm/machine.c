@@ -21,6 +21,8 @@
 #include "devices/pvpanic.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_rng.h"
 #include "console.h"
 #include "initramfs.h"
 #include "ioloop.h"
@@ -40,6 +42,16 @@ struct machine {
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
 	bool devices_ready;
+
+	/* virtio-mmio devices, in window order; described to the guest in the DSDT. */
+	struct dma_space dma; /* identity: DMA addresses are guest-physical */
+	struct virtio_blk disks[VM_DISKS_MAX];
+	unsigned int ndisks;
+	struct virtio_rng rng;
+	bool has_rng;
+	struct acpi_device_desc acpi_devices[4 + VIRTIO_MMIO_MAX_DEVICES];
+	char acpi_names[VIRTIO_MMIO_MAX_DEVICES][5];
+	unsigned int nacpi, nvirtio;
 	struct ioloop loop;
 	struct console con;
 	int signal_fd;
@@ -119,10 +131,74 @@ static int machine_add_devices(struct machine *m)
 	return ret;
 }
 
+/* The next virtio-mmio window and interrupt, described to the guest as an ACPI device. */
+static int virtio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
+{
+	unsigned int i = m->nvirtio;
+	struct acpi_device_desc *d = &m->acpi_devices[m->nacpi];
+
+	if (i == VIRTIO_GSI_COUNT) {
+		pr_err("too many virtio devices (at most %d)", VIRTIO_GSI_COUNT);
+		return -ENOSPC;
+	}
+	*base = VIRTIO_MMIO_GPA + i * VIRTIO_MMIO_STRIDE;
+	*gsi = VIRTIO_GSI_BASE + i;
+	snprintf(m->acpi_names[i], sizeof(m->acpi_names[i]), "VR%02u", i);
+	*d = (struct acpi_device_desc){
+		.name = m->acpi_names[i],
+		.hid = "LNRO0005",
+		.uid = i,
+		.mmio_base = *base,
+		.mmio_size = VIRTIO_MMIO_STRIDE,
+		.irq = *gsi,
+		.irq_level = true,
+	};
+	m->nvirtio++;
+	m->nacpi++;
+	return 0;
+}
+
+static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
+{
+	struct vm *vm = &m->vm;
+	unsigned int gsi;
+	uint64_t base;
+	char err[256];
+	int ret;
+
+	m->dma = (struct dma_space){ .mem = &vm->mem };
+	for (unsigned int i = 0; i < o->ndisks; i++) {
+		ret = virtio_slot(m, &base, &gsi);
+		if (ret)
+			return ret;
+		ret = virtio_blk_init(&m->disks[i], o->disks[i].path, o->disks[i].readonly, &m->dma,
+				      &vm->irq, gsi, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+		m->ndisks++;
+		ret = virtio_blk_attach(&vm->mmio, base, &m->disks[i]);
+		if (ret)
+			return ret;
+	}
+	if (o->rng) {
+		ret = virtio_slot(m, &base, &gsi);
+		if (ret)
+			return ret;
+		virtio_rng_init(&m->rng, &m->dma, &vm->irq, gsi);
+		m->has_rng = true;
+		ret = virtio_rng_attach(&vm->mmio, base, &m->rng);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* What the DSDT says about the devices, so any ACPI kernel finds them. */
 static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 {
-	static const struct acpi_device_desc devices[] = {
+	static const struct acpi_device_desc legacy[] = {
 		{ .name = "COM1",
 		  .hid = "PNP0501",
 		  .uid = 1,
@@ -142,7 +218,7 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 		  .io_size = 1,
 		  .irq = -1 },
 	};
-	const struct acpi_config cfg = {
+	struct acpi_config cfg = {
 		.ncpus = m->vm.ncpus,
 		.lapic_addr = LAPIC_GPA,
 		.ioapic_addr = IOAPIC_GPA,
@@ -151,11 +227,17 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 		.reset_port = ACPI_RESET_PORT,
 		.reset_value = ACPI_RESET_VALUE,
 		.s5_sleep_type = ACPI_S5_SLEEP_TYPE,
-		.devices = devices,
-		.ndevices = ARRAY_SIZE(devices),
+		.devices = m->acpi_devices,
 	};
 	void *buf = gmem_ptr(&m->vm.mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
-	long n = buf ? acpi_build(buf, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &cfg, rsdp) : -EFAULT;
+	long n;
+
+	/* The virtio devices were described as they were added; the legacy ones go first. */
+	memmove(m->acpi_devices + ARRAY_SIZE(legacy), m->acpi_devices,
+		m->nacpi * sizeof(m->acpi_devices[0]));
+	memcpy(m->acpi_devices, legacy, sizeof(legacy));
+	cfg.ndevices = m->nacpi + ARRAY_SIZE(legacy);
+	n = buf ? acpi_build(buf, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &cfg, rsdp) : -EFAULT;
 
 	if (n < 0) {
 		pr_err("cannot build the ACPI tables: %s", strerror(-n));
@@ -331,6 +413,10 @@ static void machine_teardown(struct machine *m)
 		acpi_pm_destroy(&m->pm);
 		pvpanic_destroy(&m->pvpanic);
 	}
+	for (unsigned int i = 0; i < m->ndisks; i++)
+		virtio_blk_destroy(&m->disks[i]);
+	if (m->has_rng)
+		virtio_rng_destroy(&m->rng);
 	vm_destroy(vm);
 	if (m->signal_fd >= 0)
 		close(m->signal_fd);
@@ -377,6 +463,8 @@ int machine_run(const struct vm_opts *o)
 		ret = vm_create(&m->vm, o->mem, o->cpus);
 	if (!ret)
 		ret = machine_add_devices(m);
+	if (!ret)
+		ret = machine_add_virtio(m, o);
 	if (!ret)
 		ret = machine_write_acpi(m, &rsdp);
 	if (!ret)

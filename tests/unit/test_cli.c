@@ -105,6 +105,26 @@ START_TEST(run_bad_input)
 }
 END_TEST
 
+START_TEST(run_devices)
+{
+	ck_assert_int_eq(
+	    PARSE("run", "-k", "k", "--disk", "a.img", "--disk", "b.img,ro", "--rng", "--viommu"),
+	    0);
+	ck_assert_uint_eq(opts.ndisks, 2);
+	ck_assert_str_eq(opts.disks[0].path, "a.img");
+	ck_assert(!opts.disks[0].readonly);
+	ck_assert_str_eq(opts.disks[1].path, "b.img");
+	ck_assert(opts.disks[1].readonly);
+	ck_assert(opts.rng && opts.viommu);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--disk", ",ro"), -EINVAL);
+	ck_assert_str_eq(err, "--disk needs a path: --disk PATH[,ro]");
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--disk", "1", "--disk", "2", "--disk", "3",
+			       "--disk", "4", "--disk", "5"),
+			 -EINVAL);
+	ck_assert_str_eq(err, "--disk 5: at most 4 disks");
+}
+END_TEST
+
 START_TEST(host_memory)
 {
 	struct vm_opts o = { .mem = 1ULL << 40 };
@@ -140,6 +160,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, run_defaults);
 	tcase_add_test(tc, run_options);
 	tcase_add_test(tc, run_bad_input);
+	tcase_add_test(tc, run_devices);
 	tcase_add_test(tc, host_memory);
 	tcase_add_test(tc, help_mentions_every_option);
 	suite_add_tcase(s, tc);
