@@ -410,11 +410,12 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 		}
 		return VIRTIO_IOMMU_S_UNSUPP;
 	}
-	if (created)
-		v->domains[v->nr_domains++] = d; /* room: at most one domain per endpoint */
-	d->nr_endpoints++;
+	/* The old domain goes first: the array has room for one domain per endpoint. */
 	if (ep->domain)
 		domain_put(v, ep->domain);
+	if (created)
+		v->domains[v->nr_domains++] = d;
+	d->nr_endpoints++;
 	ep->domain = d;
 	return VIRTIO_IOMMU_S_OK;
 }
