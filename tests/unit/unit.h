@@ -9,5 +9,6 @@ Suite *cli_suite(void);
 Suite *devices_suite(void);
 Suite *kvm_suite(void);
 Suite *vfio_sysfs_suite(void);
+Suite *viommu_suite(void);
 
 #endif
