@@ -10,5 +10,6 @@ Suite *devices_suite(void);
 Suite *kvm_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
+Suite *viommu_suite(void);
 
 #endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the virtio-iommu model asks of a backend. The model parses and validates every request;
+ * a backend only holds the address spaces (domains) and applies changes the model has already
+ * judged legal. Backends: emulated (a mapping tree per domain, for emulated devices; here),
+ * later ioas / nested / shadow for VFIO endpoints. The model never calls iommufd itself.
+ *
+ * Threads: the model calls every op with its own lock held (write side for changes, read side
+ * for translate), so a backend needs no lock of its own for domain state; translate may run on
+ * several threads at once and must not modify anything.
+ */
+#ifndef NESTVM_IOMMU_BACKEND_H
+#define NESTVM_IOMMU_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Mapping flags, the same bits as VIRTIO_IOMMU_MAP_F_*. */
+#define VIOMMU_MAP_READ (1u << 0)
+#define VIOMMU_MAP_WRITE (1u << 1)
+#define VIOMMU_MAP_MMIO (1u << 2)
+
+struct viommu_backend_ops {
+	const char *name;
+	/*
+	 * Creates an empty domain (@bypass: identity, never mapped). 0 and *@domain, or
+	 * -ENOMEM.
+	 */
+	int (*domain_alloc)(void *ctx, bool bypass, void **domain);
+	/* Frees a domain with whatever mappings it still holds; no endpoint is attached. */
+	void (*domain_free)(void *ctx, void *domain);
+	/*
+	 * Optional: endpoint @ep_opaque (what the VMM registered) joins / leaves @domain.
+	 * Backends that program hardware (VFIO) act here. attach replaces: the endpoint may still
+	 * be in another domain of this backend, and is in @domain alone afterwards (no detach
+	 * call for the old one); on failure (-errno) it stays where it was. detach is called
+	 * only when the endpoint is left in no domain (DETACH, reset).
+	 */
+	int (*attach)(void *ctx, void *domain, void *ep_opaque);
+	void (*detach)(void *ctx, void *domain, void *ep_opaque);
+	/*
+	 * Maps [@iova, @iova_end] (inclusive) to @gpa with VIOMMU_MAP_* @flags. The model has
+	 * checked alignment, ranges and flags. -EEXIST when the range overlaps a mapping (nothing
+	 * changes), -ENOMEM / -ENOSPC when out of resources.
+	 */
+	int (*map)(void *ctx, void *domain, uint64_t iova, uint64_t iova_end, uint64_t gpa,
+		   uint32_t flags);
+	/*
+	 * Removes every mapping inside [@start, @end]. -ERANGE, and nothing removed, when a mapping
+	 * straddles either end (the request would split it). Unmapping nothing is success.
+	 */
+	int (*unmap)(void *ctx, void *domain, uint64_t start, uint64_t end);
+	/*
+	 * Looks @iova up: 0 with *@gpa, *@contig (bytes from @iova to the mapping's end, at least
+	 * 1, UINT64_MAX when that does not fit) and the mapping's *@flags; -ENOENT on a miss.
+	 * Optional for backends whose endpoints the host IOMMU translates.
+	 */
+	int (*translate)(void *ctx, void *domain, uint64_t iova, uint64_t *gpa, uint64_t *contig,
+			 uint32_t *flags);
+};
+
+struct viommu_backend {
+	const struct viommu_backend_ops *ops;
+	void *ctx;
+};
+
+/*
+ * The emulated backend: an AVL tree of mappings per domain, O(log n) lookup, insert and delete.
+ * @max_mappings bounds the mappings of all its domains together (guest memory pressure on the
+ * host); map fails with -ENOSPC past it. Returns NULL when out of memory.
+ */
+struct viommu_backend *viommu_emulated_backend_create(unsigned long max_mappings);
+void viommu_emulated_backend_destroy(struct viommu_backend *be);
+/* Mappings held now by all domains of @be, for tests and statistics. */
+unsigned long viommu_emulated_backend_count(const struct viommu_backend *be);
+
+#endif
