@@ -3,14 +3,13 @@
 
 #include "dma.h"
 
-static int dma_copy(const struct dma_space *dma, uint64_t addr, void *buf, uint64_t len,
-		    bool write)
+static int dma_copy(const struct dma_space *dma, uint64_t addr, void *buf, uint64_t len, bool write)
 {
 	uint8_t *p = buf;
 
 	if (!dma->translate)
-		return write ? gmem_write(dma->mem, addr, buf, len) :
-			       gmem_read(dma->mem, addr, buf, len);
+		return write ? gmem_write(dma->mem, addr, buf, len)
+			     : gmem_read(dma->mem, addr, buf, len);
 	while (len) {
 		uint64_t gpa, contig;
 		int ret = dma->translate(dma->opaque, addr, len, write, &gpa, &contig);
@@ -19,8 +18,8 @@ static int dma_copy(const struct dma_space *dma, uint64_t addr, void *buf, uint6
 			return ret;
 		if (!contig || contig > len)
 			contig = len;
-		ret = write ? gmem_write(dma->mem, gpa, p, contig) :
-			      gmem_read(dma->mem, gpa, p, contig);
+		ret = write ? gmem_write(dma->mem, gpa, p, contig)
+			    : gmem_read(dma->mem, gpa, p, contig);
 		if (ret)
 			return ret;
 		addr += contig;

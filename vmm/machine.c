@@ -23,6 +23,7 @@
 #include "devices/serial.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_rng.h"
+#include "iommu/viommu_virtio.h"
 #include "console.h"
 #include "initramfs.h"
 #include "ioloop.h"
@@ -45,6 +46,13 @@ struct machine {
 
 	/* virtio-mmio devices, in window order; described to the guest in the DSDT. */
 	struct dma_space dma; /* identity: DMA addresses are guest-physical */
+	struct dma_space dmas[VIRTIO_MMIO_MAX_DEVICES]; /* per device, behind the vIOMMU */
+	struct viommu *viommu;
+	struct viommu_backend *viommu_emulated;
+	struct viommu_virtio viommu_dev;
+	bool has_viommu_dev;
+	struct acpi_viot_mmio_endpoint viot_endpoints[VIRTIO_MMIO_MAX_DEVICES];
+	unsigned int nviot;
 	struct virtio_blk disks[VM_DISKS_MAX];
 	unsigned int ndisks;
 	struct virtio_rng rng;
@@ -158,20 +166,70 @@ static int virtio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
 	return 0;
 }
 
+/*
+ * The DMA view of the device in the window at @base: guest-physical without a vIOMMU, else
+ * translated for its endpoint (numbered by window, and listed in the VIOT).
+ */
+static const struct dma_space *device_dma(struct machine *m, uint64_t base)
+{
+	unsigned int slot = (base - VIRTIO_MMIO_GPA) / VIRTIO_MMIO_STRIDE;
+	struct viommu_endpoint *ep;
+
+	if (!m->viommu)
+		return &m->dma;
+	ep = viommu_add_endpoint(m->viommu, slot, VIOMMU_EP_EMULATED, NULL);
+	if (!ep)
+		return NULL;
+	m->viot_endpoints[m->nviot++] = (struct acpi_viot_mmio_endpoint){ slot, base };
+	m->dmas[slot] = viommu_endpoint_dma(ep, &m->vm.mem);
+	return &m->dmas[slot];
+}
+
+static int machine_add_viommu(struct machine *m)
+{
+	struct viommu_params params;
+	unsigned int gsi;
+	uint64_t base;
+	int ret = virtio_slot(m, &base, &gsi);
+
+	if (ret)
+		return ret;
+	viommu_default_params(&params);
+	m->viommu = viommu_create(&params, &m->vm.mem);
+	m->viommu_emulated = viommu_emulated_backend_create(params.max_mappings);
+	if (!m->viommu || !m->viommu_emulated) {
+		pr_err("virtio-iommu: out of memory");
+		return -ENOMEM;
+	}
+	viommu_set_backend(m->viommu, VIOMMU_EP_EMULATED, m->viommu_emulated);
+	viommu_virtio_init(&m->viommu_dev, m->viommu, &m->dma, &m->vm.irq, gsi);
+	m->has_viommu_dev = true;
+	return viommu_virtio_attach(&m->vm.mmio, base, &m->viommu_dev);
+}
+
 static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 {
 	struct vm *vm = &m->vm;
+	const struct dma_space *dma;
 	unsigned int gsi;
 	uint64_t base;
 	char err[256];
 	int ret;
 
 	m->dma = (struct dma_space){ .mem = &vm->mem };
+	if (o->viommu) {
+		ret = machine_add_viommu(m);
+		if (ret)
+			return ret;
+	}
 	for (unsigned int i = 0; i < o->ndisks; i++) {
 		ret = virtio_slot(m, &base, &gsi);
 		if (ret)
 			return ret;
-		ret = virtio_blk_init(&m->disks[i], o->disks[i].path, o->disks[i].readonly, &m->dma,
+		dma = device_dma(m, base);
+		if (!dma)
+			return -ENOMEM;
+		ret = virtio_blk_init(&m->disks[i], o->disks[i].path, o->disks[i].readonly, dma,
 				      &vm->irq, gsi, err, sizeof(err));
 		if (ret) {
 			pr_err("%s", err);
@@ -186,7 +244,10 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 		ret = virtio_slot(m, &base, &gsi);
 		if (ret)
 			return ret;
-		virtio_rng_init(&m->rng, &m->dma, &vm->irq, gsi);
+		dma = device_dma(m, base);
+		if (!dma)
+			return -ENOMEM;
+		virtio_rng_init(&m->rng, dma, &vm->irq, gsi);
 		m->has_rng = true;
 		ret = virtio_rng_attach(&vm->mmio, base, &m->rng);
 		if (ret)
@@ -228,6 +289,11 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 		.reset_value = ACPI_RESET_VALUE,
 		.s5_sleep_type = ACPI_S5_SLEEP_TYPE,
 		.devices = m->acpi_devices,
+		.viot = {
+			.iommu_base = m->viommu ? VIRTIO_MMIO_GPA : 0,
+			.mmio_endpoints = m->viot_endpoints,
+			.n_mmio_endpoints = m->nviot,
+		},
 	};
 	void *buf = gmem_ptr(&m->vm.mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	long n;
@@ -417,6 +483,12 @@ static void machine_teardown(struct machine *m)
 		virtio_blk_destroy(&m->disks[i]);
 	if (m->has_rng)
 		virtio_rng_destroy(&m->rng);
+	if (m->has_viommu_dev)
+		viommu_virtio_destroy(&m->viommu_dev);
+	if (m->viommu)
+		viommu_destroy(m->viommu);
+	if (m->viommu_emulated)
+		viommu_emulated_backend_destroy(m->viommu_emulated);
 	vm_destroy(vm);
 	if (m->signal_fd >= 0)
 		close(m->signal_fd);

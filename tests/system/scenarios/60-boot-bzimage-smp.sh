@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # nestvm boots the project's bzImage with 2 vCPUs and 256 MiB: the guest sees both CPUs and
 # the RAM, runs the command from its command line, its dmesg has no ACPI errors, and its
 # poweroff ends nestvm with status 0.

@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # The same kernel as an ELF vmlinux boots through the PVH entry, with the initrd passed as a
 # PVH module, and powers off cleanly.
 set -u

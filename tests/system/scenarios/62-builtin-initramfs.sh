@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # Without --initrd nestvm builds a busybox initramfs itself: the kernel developer's loop.
 set -u
 out=$(timeout 120 nestvm run -k "$NESTVM_GUEST/bzImage" \

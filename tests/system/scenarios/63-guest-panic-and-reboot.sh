@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # How a guest ends decides nestvm's status: a panic (pvpanic) is 3, a reboot is 4, and both
 # say so in one line.
 set -u

@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # Every thread runs under its own seccomp allowlist: made to call socket(), each thread kind
 # kills nestvm (status 159) with a line naming the thread and the call.
 set -u

@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # Bad input to `nestvm run` on a host with KVM: one clear line, a non-zero status below 128
 # (no crash), and nothing left behind.
 set -u

@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # SIGTERM to nestvm while the guest runs: the guest is stopped, nestvm exits 143 (128 +
 # SIGTERM) after an orderly teardown, and says why.
 set -u

@@ -1,4 +1,4 @@
-# needs: kvm
+# needs: kvm guests
 # stdin reaches the guest's ttyS0 through the io loop and the UART: a shell in the guest runs
 # what we type. Then Ctrl-A x stops nestvm (status 130).
 set -u

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The virtio-iommu as a virtio-mmio device: the glue between the transport's queues and the
+ * device model (iommu/viommu.c). Requests are served on the kicking vCPU's thread; faults
+ * are written into buffers the driver left on the event queue, as soon as both exist.
+ */
+#ifndef NESTVM_VIOMMU_VIRTIO_H
+#define NESTVM_VIOMMU_VIRTIO_H
+
+#include "devices/virtio_mmio.h"
+#include "iommu/viommu.h"
+
+struct viommu_virtio {
+	struct virtio_mmio_dev mmio;
+	struct viommu *model;
+	struct virtq_req req; /* the request being served; under mmio.lock */
+	struct virtq_req evbuf; /* an event buffer taken from the eventq, not yet used */
+	bool have_evbuf;
+	uint8_t in[512], out[512]; /* request and reply bounce buffers; under mmio.lock */
+};
+
+const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viommu *model,
+					 const struct dma_space *dma, struct irq_sink *irq,
+					 unsigned int gsi);
+int viommu_virtio_attach(struct bus *mmio, uint64_t base, struct viommu_virtio *dev);
+void viommu_virtio_destroy(struct viommu_virtio *dev);
+
+#endif
