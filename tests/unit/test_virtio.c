@@ -18,6 +18,7 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_rng.h"
+#include "iommu/viommu_virtio.h"
 #include "unit.h"
 
 #define RAM_SIZE (1 << 20)
@@ -808,6 +809,111 @@ START_TEST(blk_parse_arg)
 }
 END_TEST
 
+/* The virtio-iommu's glue: requests through queue 0, faults into buffers on queue 1. */
+#define EV_DESC 0x5000
+#define EV_AVAIL 0x6000
+#define EV_USED 0x7000
+#define REQ (BUF + 0x3000)
+#define TAIL (BUF + 0x3100)
+#define EVENT (BUF + 0x3200)
+#define MAPPED_GPA 0x20000
+
+static void viommu_request(const void *req, uint32_t len, uint8_t want_status)
+{
+	uint16_t before = used_idx();
+
+	memcpy(ram + REQ, req, len);
+	set_desc(0, REQ, len, VRING_DESC_F_NEXT, 1);
+	set_desc(1, TAIL, sizeof(struct virtio_iommu_req_tail), VRING_DESC_F_WRITE, 0);
+	offer(0);
+	kick();
+	ck_assert_uint_eq(used_idx(), (uint16_t)(before + 1));
+	ck_assert_uint_eq(used_len(before), sizeof(struct virtio_iommu_req_tail));
+	ck_assert_uint_eq(ram[TAIL], want_status);
+}
+
+START_TEST(viommu_requests_and_faults_on_the_eventq)
+{
+	uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	struct virtio_iommu_req_attach attach = { .head.type = VIRTIO_IOMMU_T_ATTACH,
+						  .domain = htole32(1),
+						  .endpoint = htole32(3) };
+	struct virtio_iommu_req_map map = {
+		.head.type = VIRTIO_IOMMU_T_MAP,
+		.domain = htole32(1),
+		.virt_start = htole64(0x100000),
+		.virt_end = htole64(0x100fff),
+		.phys_start = htole64(MAPPED_GPA),
+		.flags = htole32(VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE),
+	};
+	struct viommu_params p;
+	struct viommu_backend *be;
+	struct virtio_iommu_fault f;
+	struct viommu_endpoint *ep;
+	struct viommu_virtio vio;
+	struct dma_space ep_dma;
+	struct viommu *model;
+	uint32_t word = 0;
+
+	viommu_default_params(&p);
+	model = viommu_create(&p, &mem);
+	be = viommu_emulated_backend_create(p.max_mappings);
+	ck_assert_ptr_nonnull(model);
+	ck_assert_ptr_nonnull(be);
+	viommu_set_backend(model, VIOMMU_EP_EMULATED, be);
+	ep = viommu_add_endpoint(model, 3, VIOMMU_EP_EMULATED, NULL);
+	ck_assert_ptr_nonnull(ep);
+	ep_dma = viommu_endpoint_dma(ep, &mem);
+	viommu_virtio_init(&vio, model, &dma, &irq.sink, 9);
+	dev = &vio.mmio;
+
+	/* Both queues are set up before DRIVER_OK, as the spec orders. */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, s);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_IOMMU);
+	write_features(device_features());
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	setup_queue(QSIZE, DESC, AVAIL, USED);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, EV_DESC);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, EV_AVAIL);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, EV_USED);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+
+	viommu_request(&attach, sizeof(attach) - sizeof(attach.tail), VIRTIO_IOMMU_S_OK);
+	viommu_request(&map, sizeof(map) - sizeof(map.tail), VIRTIO_IOMMU_S_OK);
+	memcpy(ram + MAPPED_GPA + 0x10, "\x11\x22\x33\x44", 4);
+	ck_assert_int_eq(dma_read(&ep_dma, 0x100010, &word, 4), 0);
+	ck_assert_uint_eq(word, 0x44332211);
+	attach.endpoint = htole32(99);
+	viommu_request(&attach, sizeof(attach) - sizeof(attach.tail), VIRTIO_IOMMU_S_NOENT);
+
+	/* The driver leaves one event buffer; a DMA miss fills it and interrupts. */
+	set_desc_at(EV_DESC, 0, EVENT, sizeof(f), VRING_DESC_F_WRITE, 0);
+	put16(EV_AVAIL + 4, 0);
+	put16(EV_AVAIL + 2, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	ck_assert_uint_eq(get16(EV_USED + 2), 0);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
+	ck_assert_int_eq(dma_write(&ep_dma, 0x200008, &word, 4), -EFAULT);
+	ck_assert_uint_eq(get16(EV_USED + 2), 1);
+	ck_assert_uint_eq(get32(EV_USED + 8), sizeof(f));
+	memcpy(&f, ram + EVENT, sizeof(f));
+	ck_assert_uint_eq(f.reason, VIRTIO_IOMMU_FAULT_R_MAPPING);
+	ck_assert_uint_eq(le32toh(f.endpoint), 3);
+	ck_assert_uint_eq(le64toh(f.address), 0x200008);
+	ck_assert(le32toh(f.flags) & VIRTIO_IOMMU_FAULT_F_WRITE);
+	ck_assert(le32toh(f.flags) & VIRTIO_IOMMU_FAULT_F_ADDRESS);
+	ck_assert(irq.level && irq.gsi == 9);
+
+	viommu_virtio_destroy(&vio);
+	viommu_destroy(model);
+	viommu_emulated_backend_destroy(be);
+}
+END_TEST
+
 Suite *virtio_suite(void)
 {
 	Suite *s = suite_create("virtio");
@@ -815,6 +921,7 @@ Suite *virtio_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, rng_fills_a_chain_and_interrupts);
+	tcase_add_test(tc, viommu_requests_and_faults_on_the_eventq);
 	tcase_add_test(tc, rng_indirect_table);
 	tcase_add_test(tc, event_idx_suppresses_interrupts);
 	tcase_add_test(tc, no_interrupt_flag_without_event_idx);
