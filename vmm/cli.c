@@ -127,6 +127,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "debug", no_argument, NULL, 'd' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "viommu", no_argument, NULL, 'V' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
@@ -173,6 +174,16 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 			break;
 		case 'R':
 			o->rng = true;
+			break;
+		case 'N':
+			if (strncmp(optarg, "tap=", 4) || !optarg[4] ||
+			    strlen(optarg + 4) >= sizeof(o->tap))
+				return errmsg(
+				    err, errlen, -EINVAL,
+				    "--net %s: write it as --net tap=NAME (a name of 1 to "
+				    "15 characters)",
+				    optarg);
+			strcpy(o->tap, optarg + 4);
 			break;
 		case 'V':
 			o->viommu = true;

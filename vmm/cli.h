@@ -37,6 +37,7 @@ struct vm_opts {
 	bool debug;
 	struct vm_disk disks[VM_DISKS_MAX];
 	unsigned int ndisks;
+	char tap[16]; /* --net tap=NAME; "" for none */
 	bool rng;
 	bool viommu; /* a virtio-iommu, with every virtio device behind it */
 	bool no_seccomp;

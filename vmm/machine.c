@@ -22,6 +22,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "iommu/viommu_virtio.h"
 #include "console.h"
@@ -57,6 +58,8 @@ struct machine {
 	unsigned int ndisks;
 	struct virtio_rng rng;
 	bool has_rng;
+	struct virtio_net net;
+	bool has_net;
 	struct acpi_device_desc acpi_devices[4 + VIRTIO_MMIO_MAX_DEVICES];
 	char acpi_names[VIRTIO_MMIO_MAX_DEVICES][5];
 	unsigned int nacpi, nvirtio;
@@ -237,6 +240,32 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 		}
 		m->ndisks++;
 		ret = virtio_blk_attach(&vm->mmio, base, &m->disks[i]);
+		if (ret)
+			return ret;
+	}
+	if (o->tap[0]) {
+		uint8_t mac[6];
+		int fd;
+
+		ret = virtio_slot(m, &base, &gsi);
+		if (ret)
+			return ret;
+		dma = device_dma(m, base);
+		if (!dma)
+			return -ENOMEM;
+		ret = virtio_net_open_tap(o->tap, &fd, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+		virtio_net_default_mac(mac, 0);
+		ret = virtio_net_init(&m->net, fd, mac, dma, &vm->irq, gsi);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+		m->has_net = true;
+		ret = virtio_net_attach(&vm->mmio, base, &m->net);
 		if (ret)
 			return ret;
 	}
@@ -424,6 +453,8 @@ static int machine_start(struct machine *m)
 
 	if (!ret)
 		ret = ioloop_watch(&m->loop, m->signal_fd, signal_readable, &m->vm);
+	if (!ret && m->has_net)
+		ret = ioloop_watch(&m->loop, m->net.tap_fd, virtio_net_tap_readable, &m->net);
 	if (!ret && console_init(&m->con, STDIN_FILENO, &m->vm, com1_input, &m->com1) == 0)
 		ret = ioloop_watch(&m->loop, STDIN_FILENO, console_readable, &m->con);
 	if (!ret)
@@ -483,6 +514,8 @@ static void machine_teardown(struct machine *m)
 		virtio_blk_destroy(&m->disks[i]);
 	if (m->has_rng)
 		virtio_rng_destroy(&m->rng);
+	if (m->has_net)
+		virtio_net_destroy(&m->net);
 	if (m->has_viommu_dev)
 		viommu_virtio_destroy(&m->viommu_dev);
 	if (m->viommu)

@@ -116,6 +116,13 @@ START_TEST(run_devices)
 	ck_assert_str_eq(opts.disks[1].path, "b.img");
 	ck_assert(opts.disks[1].readonly);
 	ck_assert(opts.rng && opts.viommu);
+	ck_assert_str_eq(opts.tap, "");
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--net", "tap=tap0"), 0);
+	ck_assert_str_eq(opts.tap, "tap0");
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--net", "user"), -EINVAL);
+	ck_assert_str_eq(err,
+			 "--net user: write it as --net tap=NAME (a name of 1 to 15 characters)");
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--net", "tap=0123456789abcdef"), -EINVAL);
 	ck_assert_int_eq(PARSE("run", "-k", "k", "--disk", ",ro"), -EINVAL);
 	ck_assert_str_eq(err, "--disk needs a path: --disk PATH[,ro]");
 	ck_assert_int_eq(PARSE("run", "-k", "k", "--disk", "1", "--disk", "2", "--disk", "3",
