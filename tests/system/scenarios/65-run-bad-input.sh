@@ -26,5 +26,17 @@ expect 1 'not a regular, non-empty file' run -k /dev/null
 expect 1 'kernel /nonexistent: No such file' run -k /nonexistent
 expect 2 'cpus 999' run -k "$NESTVM_GUEST/bzImage" --cpus 999
 expect 1 'more than this host can give' run -k "$NESTVM_GUEST/bzImage" --mem 1T
+expect 1 '\--disk /nonexistent/disk.img: No such file or directory' run -k "$NESTVM_GUEST/bzImage" --disk /nonexistent/disk.img
+expect 1 '\--disk /etc: not a regular file or block device' run -k "$NESTVM_GUEST/bzImage" --disk /etc,ro
+expect 2 '\--net user: write it as --net tap=NAME' run -k "$NESTVM_GUEST/bzImage" --net user
+
+# A tap already in use by another nestvm: the second one says so before its guest starts.
+nestvm run -k "$NESTVM_GUEST/bzImage" -i "$NESTVM_GUEST/initramfs.cpio.gz" --net tap=busytap0 \
+	-p "console=ttyS0 quiet -- sleep 60" </dev/null >/dev/null 2>&1 &
+first=$!
+for i in $(seq 1 50); do ip link show busytap0 >/dev/null 2>&1 && break; sleep 0.2; done
+expect 1 'tap busytap0 is in use by another process' run -k "$NESTVM_GUEST/bzImage" --net tap=busytap0
+kill $first
+wait $first
 rm -rf "$tmp"
 exit $fail
