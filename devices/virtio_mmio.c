@@ -379,6 +379,13 @@ uint64_t virtio_mmio_reset_count(const struct virtio_mmio_dev *dev)
 	return dev->reset_count;
 }
 
+void virtio_mmio_kick(struct virtio_mmio_dev *dev, unsigned int queue)
+{
+	virtio_mmio_lock(dev);
+	queue_notify(dev, queue);
+	virtio_mmio_unlock(dev);
+}
+
 void virtio_mmio_used(struct virtio_mmio_dev *dev, unsigned int queue)
 {
 	struct virtq *vq = virtio_mmio_queue(dev, queue);

@@ -108,6 +108,12 @@ void virtio_mmio_unlock(struct virtio_mmio_dev *dev);
 void *virtio_mmio_backend(const struct virtio_mmio_dev *dev);
 struct virtq *virtio_mmio_queue(struct virtio_mmio_dev *dev, unsigned int queue);
 uint64_t virtio_mmio_reset_count(const struct virtio_mmio_dev *dev);
+/*
+ * The driver's QueueNotify for @queue, when it arrives another way than a register write:
+ * through a KVM ioeventfd the io loop reads. Takes @lock; the backend's queue_notify then runs
+ * on the caller's thread.
+ */
+void virtio_mmio_kick(struct virtio_mmio_dev *dev, unsigned int queue);
 /* Raises the used-buffer interrupt if the driver wants one for what was pushed on @queue. */
 void virtio_mmio_used(struct virtio_mmio_dev *dev, unsigned int queue);
 /* The queue broke (or the backend failed): DEVICE_NEEDS_RESET and a config interrupt. */

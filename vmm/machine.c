@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_mmio.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,6 +55,13 @@ struct machine {
 	struct viommu_virtio viommu_dev;
 	bool has_viommu_dev;
 	struct acpi_viot_mmio_endpoint viot_endpoints[VIRTIO_MMIO_MAX_DEVICES];
+	/* QueueNotify of each virtio queue as a KVM ioeventfd, read by the io loop. */
+	struct machine_kick {
+		struct virtio_mmio_dev *dev;
+		unsigned int queue;
+		int fd;
+	} kicks[2 * VIRTIO_GSI_COUNT];
+	unsigned int nkicks;
 	unsigned int nviot;
 	struct virtio_blk disks[VM_DISKS_MAX];
 	unsigned int ndisks;
@@ -63,6 +72,7 @@ struct machine {
 	struct acpi_device_desc acpi_devices[4 + VIRTIO_MMIO_MAX_DEVICES];
 	char acpi_names[VIRTIO_MMIO_MAX_DEVICES][5];
 	unsigned int nacpi, nvirtio;
+	struct virtio_mmio_dev *virtio_devs[VIRTIO_MMIO_MAX_DEVICES]; /* by window */
 	struct ioloop loop;
 	struct console con;
 	int signal_fd;
@@ -207,6 +217,7 @@ static int machine_add_viommu(struct machine *m)
 	viommu_set_backend(m->viommu, VIOMMU_EP_EMULATED, m->viommu_emulated);
 	viommu_virtio_init(&m->viommu_dev, m->viommu, &m->dma, &m->vm.irq, gsi);
 	m->has_viommu_dev = true;
+	m->virtio_devs[m->nvirtio - 1] = &m->viommu_dev.mmio;
 	return viommu_virtio_attach(&m->vm.mmio, base, &m->viommu_dev);
 }
 
@@ -239,6 +250,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 			return ret;
 		}
 		m->ndisks++;
+		m->virtio_devs[m->nvirtio - 1] = &m->disks[i].mmio;
 		ret = virtio_blk_attach(&vm->mmio, base, &m->disks[i]);
 		if (ret)
 			return ret;
@@ -265,6 +277,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 			return ret;
 		}
 		m->has_net = true;
+		m->virtio_devs[m->nvirtio - 1] = &m->net.mmio;
 		ret = virtio_net_attach(&vm->mmio, base, &m->net);
 		if (ret)
 			return ret;
@@ -278,6 +291,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 			return -ENOMEM;
 		virtio_rng_init(&m->rng, dma, &vm->irq, gsi);
 		m->has_rng = true;
+		m->virtio_devs[m->nvirtio - 1] = &m->rng.mmio;
 		ret = virtio_rng_attach(&vm->mmio, base, &m->rng);
 		if (ret)
 			return ret;
@@ -405,6 +419,54 @@ static int machine_create_vcpus(struct machine *m)
 	return ret;
 }
 
+static bool kick_readable(void *opaque, int fd)
+{
+	struct machine_kick *k = opaque;
+	uint64_t count;
+
+	if (read(fd, &count, sizeof(count)) == sizeof(count))
+		virtio_mmio_kick(k->dev, k->queue);
+	return true;
+}
+
+/*
+ * Every queue's notification becomes an eventfd KVM signals in the kernel: the vCPU goes
+ * straight back to the guest and the io loop does the device work.
+ */
+static int machine_add_kicks(struct machine *m)
+{
+	struct virtio_mmio_dev **devs = m->virtio_devs;
+	int ret;
+
+	for (unsigned int i = 0; i < m->nvirtio; i++) {
+		uint64_t notify =
+		    VIRTIO_MMIO_GPA + i * VIRTIO_MMIO_STRIDE + VIRTIO_MMIO_QUEUE_NOTIFY;
+
+		for (unsigned int q = 0; q < devs[i]->ops->num_queues; q++) {
+			struct machine_kick *k = &m->kicks[m->nkicks];
+
+			if (m->nkicks == ARRAY_SIZE(m->kicks))
+				return -ENOSPC;
+			k->dev = devs[i];
+			k->queue = q;
+			k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (k->fd < 0)
+				return -errno;
+			m->nkicks++;
+			ret = vm_add_ioeventfd(&m->vm, notify, q, k->fd);
+			if (!ret)
+				ret = ioloop_watch(&m->loop, k->fd, kick_readable, k);
+			if (ret) {
+				pr_err(
+				    "virtio: cannot route queue notifications through an ioeventfd: %s",
+				    strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
 static bool signal_readable(void *opaque, int fd)
 {
 	struct vm *vm = opaque;
@@ -455,6 +517,8 @@ static int machine_start(struct machine *m)
 		ret = ioloop_watch(&m->loop, m->signal_fd, signal_readable, &m->vm);
 	if (!ret && m->has_net)
 		ret = ioloop_watch(&m->loop, m->net.tap_fd, virtio_net_tap_readable, &m->net);
+	if (!ret)
+		ret = machine_add_kicks(m);
 	if (!ret && console_init(&m->con, STDIN_FILENO, &m->vm, com1_input, &m->com1) == 0)
 		ret = ioloop_watch(&m->loop, STDIN_FILENO, console_readable, &m->con);
 	if (!ret)
@@ -523,6 +587,8 @@ static void machine_teardown(struct machine *m)
 	if (m->viommu_emulated)
 		viommu_emulated_backend_destroy(m->viommu_emulated);
 	vm_destroy(vm);
+	for (unsigned int i = 0; i < m->nkicks; i++)
+		close(m->kicks[i].fd);
 	if (m->signal_fd >= 0)
 		close(m->signal_fd);
 	free(m->kernel);

@@ -160,6 +160,19 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int ncpus)
 	return ret;
 }
 
+int vm_add_ioeventfd(struct vm *vm, uint64_t addr, uint32_t value, int fd)
+{
+	struct kvm_ioeventfd ioev = {
+		.datamatch = value,
+		.addr = addr,
+		.len = 4,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioev) < 0 ? -errno : 0;
+}
+
 void vm_kick_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; vm->vcpus && i < vm->ncpus; i++)

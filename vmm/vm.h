@@ -43,6 +43,9 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int ncpus);
 void vm_destroy(struct vm *vm);
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
+/* Makes KVM signal eventfd @fd, without an exit to us, when the guest writes @value as a
+ * 4-byte MMIO write to @addr. Returns 0 or -errno. */
+int vm_add_ioeventfd(struct vm *vm, uint64_t addr, uint32_t value, int fd);
 /* Kicks every vCPU out of KVM_RUN so its thread notices the stop. */
 void vm_kick_vcpus(struct vm *vm);
 
