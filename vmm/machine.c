@@ -69,7 +69,7 @@ struct machine {
 	bool has_rng;
 	struct virtio_net net;
 	bool has_net;
-	struct acpi_device_desc acpi_devices[4 + VIRTIO_MMIO_MAX_DEVICES];
+	struct acpi_device_desc virtio_desc[VIRTIO_MMIO_MAX_DEVICES]; /* by window */
 	char acpi_names[VIRTIO_MMIO_MAX_DEVICES][5];
 	unsigned int nacpi, nvirtio;
 	struct virtio_mmio_dev *virtio_devs[VIRTIO_MMIO_MAX_DEVICES]; /* by window */
@@ -156,7 +156,7 @@ static int machine_add_devices(struct machine *m)
 static int virtio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
 {
 	unsigned int i = m->nvirtio;
-	struct acpi_device_desc *d = &m->acpi_devices[m->nacpi];
+	struct acpi_device_desc *d = &m->virtio_desc[m->nacpi];
 
 	if (i == VIRTIO_GSI_COUNT) {
 		pr_err("too many virtio devices (at most %d)", VIRTIO_GSI_COUNT);
@@ -322,6 +322,7 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 		  .io_size = 1,
 		  .irq = -1 },
 	};
+	struct acpi_device_desc all[ARRAY_SIZE(legacy) + VIRTIO_MMIO_MAX_DEVICES];
 	struct acpi_config cfg = {
 		.ncpus = m->vm.ncpus,
 		.lapic_addr = LAPIC_GPA,
@@ -331,7 +332,7 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 		.reset_port = ACPI_RESET_PORT,
 		.reset_value = ACPI_RESET_VALUE,
 		.s5_sleep_type = ACPI_S5_SLEEP_TYPE,
-		.devices = m->acpi_devices,
+		.devices = all,
 		.viot = {
 			.iommu_base = m->viommu ? VIRTIO_MMIO_GPA : 0,
 			.mmio_endpoints = m->viot_endpoints,
@@ -341,11 +342,9 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 	void *buf = gmem_ptr(&m->vm.mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	long n;
 
-	/* The virtio devices were described as they were added; the legacy ones go first. */
-	memmove(m->acpi_devices + ARRAY_SIZE(legacy), m->acpi_devices,
-		m->nacpi * sizeof(m->acpi_devices[0]));
-	memcpy(m->acpi_devices, legacy, sizeof(legacy));
-	cfg.ndevices = m->nacpi + ARRAY_SIZE(legacy);
+	memcpy(all, legacy, sizeof(legacy));
+	memcpy(all + ARRAY_SIZE(legacy), m->virtio_desc, m->nacpi * sizeof(all[0]));
+	cfg.ndevices = ARRAY_SIZE(legacy) + m->nacpi;
 	n = buf ? acpi_build(buf, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &cfg, rsdp) : -EFAULT;
 
 	if (n < 0) {
