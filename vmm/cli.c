@@ -128,6 +128,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "disk", required_argument, NULL, 'D' },
 		{ "rng", no_argument, NULL, 'R' },
 		{ "net", required_argument, NULL, 'N' },
+		{ "console", required_argument, NULL, 'O' },
 		{ "viommu", no_argument, NULL, 'V' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
@@ -174,6 +175,13 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 			break;
 		case 'R':
 			o->rng = true;
+			break;
+		case 'O':
+			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio"))
+				return errmsg(
+				    err, errlen, -EINVAL,
+				    "--console %s: choose serial (ttyS0) or virtio (hvc0)", optarg);
+			o->virtio_console = !strcmp(optarg, "virtio");
 			break;
 		case 'N':
 			if (strncmp(optarg, "tap=", 4) || !optarg[4] ||

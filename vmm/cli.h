@@ -39,6 +39,7 @@ struct vm_opts {
 	unsigned int ndisks;
 	char tap[16]; /* --net tap=NAME; "" for none */
 	bool rng;
+	bool virtio_console; /* stdin/stdout on a virtio-console (hvc0) instead of the UART */
 	bool viommu; /* a virtio-iommu, with every virtio device behind it */
 	bool no_seccomp;
 	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */

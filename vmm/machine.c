@@ -24,6 +24,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "iommu/viommu_virtio.h"
@@ -69,6 +70,8 @@ struct machine {
 	bool has_rng;
 	struct virtio_net net;
 	bool has_net;
+	struct virtio_console vcon;
+	bool has_vcon;
 	struct acpi_device_desc virtio_desc[VIRTIO_MMIO_MAX_DEVICES]; /* by window */
 	char acpi_names[VIRTIO_MMIO_MAX_DEVICES][5];
 	unsigned int nacpi, nvirtio;
@@ -124,6 +127,14 @@ static void com1_input(void *opaque, const uint8_t *buf, size_t len)
 
 	if (taken < len)
 		pr_debug("console: UART FIFO full, %zu bytes dropped", len - taken);
+}
+
+static void vcon_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	size_t taken = virtio_console_receive(opaque, buf, len);
+
+	if (taken < len)
+		pr_debug("console: virtio-console full, %zu bytes dropped", len - taken);
 }
 
 static int machine_add_devices(struct machine *m)
@@ -279,6 +290,20 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 		m->has_net = true;
 		m->virtio_devs[m->nvirtio - 1] = &m->net.mmio;
 		ret = virtio_net_attach(&vm->mmio, base, &m->net);
+		if (ret)
+			return ret;
+	}
+	if (o->virtio_console) {
+		ret = virtio_slot(m, &base, &gsi);
+		if (ret)
+			return ret;
+		dma = device_dma(m, base);
+		if (!dma)
+			return -ENOMEM;
+		virtio_console_init(&m->vcon, STDOUT_FILENO, dma, &vm->irq, gsi);
+		m->has_vcon = true;
+		m->virtio_devs[m->nvirtio - 1] = &m->vcon.mmio;
+		ret = virtio_console_attach(&vm->mmio, base, &m->vcon);
 		if (ret)
 			return ret;
 	}
@@ -518,7 +543,9 @@ static int machine_start(struct machine *m)
 		ret = ioloop_watch(&m->loop, m->net.tap_fd, virtio_net_tap_readable, &m->net);
 	if (!ret)
 		ret = machine_add_kicks(m);
-	if (!ret && console_init(&m->con, STDIN_FILENO, &m->vm, com1_input, &m->com1) == 0)
+	if (!ret &&
+	    console_init(&m->con, STDIN_FILENO, &m->vm, m->has_vcon ? vcon_input : com1_input,
+			 m->has_vcon ? (void *)&m->vcon : (void *)&m->com1) == 0)
 		ret = ioloop_watch(&m->loop, STDIN_FILENO, console_readable, &m->con);
 	if (!ret)
 		ret = ioloop_start(&m->loop);
@@ -579,6 +606,8 @@ static void machine_teardown(struct machine *m)
 		virtio_rng_destroy(&m->rng);
 	if (m->has_net)
 		virtio_net_destroy(&m->net);
+	if (m->has_vcon)
+		virtio_console_destroy(&m->vcon);
 	if (m->has_viommu_dev)
 		viommu_virtio_destroy(&m->viommu_dev);
 	if (m->viommu)

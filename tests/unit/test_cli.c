@@ -119,6 +119,10 @@ START_TEST(run_devices)
 	ck_assert_str_eq(opts.tap, "");
 	ck_assert_int_eq(PARSE("run", "-k", "k", "--net", "tap=tap0"), 0);
 	ck_assert_str_eq(opts.tap, "tap0");
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--console", "virtio"), 0);
+	ck_assert(opts.virtio_console);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--console", "vga"), -EINVAL);
+	ck_assert_str_eq(err, "--console vga: choose serial (ttyS0) or virtio (hvc0)");
 	ck_assert_int_eq(PARSE("run", "-k", "k", "--net", "user"), -EINVAL);
 	ck_assert_str_eq(err,
 			 "--net user: write it as --net tap=NAME (a name of 1 to 15 characters)");
