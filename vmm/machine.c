@@ -76,6 +76,7 @@ struct machine {
 	char acpi_names[VIRTIO_MMIO_MAX_DEVICES][5];
 	unsigned int nacpi, nvirtio;
 	struct virtio_mmio_dev *virtio_devs[VIRTIO_MMIO_MAX_DEVICES]; /* by window */
+	struct irqfd_sink virtio_irqs[VIRTIO_MMIO_MAX_DEVICES]; /* by window */
 	struct ioloop loop;
 	struct console con;
 	int signal_fd;
@@ -164,6 +165,12 @@ static int machine_add_devices(struct machine *m)
 }
 
 /* The next virtio-mmio window and interrupt, described to the guest as an ACPI device. */
+/* The interrupt line of the virtio device in the window last handed out. */
+static struct irq_sink *virtio_irq(struct machine *m)
+{
+	return &m->virtio_irqs[m->nvirtio - 1].sink;
+}
+
 static int virtio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
 {
 	unsigned int i = m->nvirtio;
@@ -183,11 +190,11 @@ static int virtio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
 		.mmio_base = *base,
 		.mmio_size = VIRTIO_MMIO_STRIDE,
 		.irq = *gsi,
-		.irq_level = true,
+		.irq_level = false, /* edge: an irqfd pulse per interrupt (see vm_irqfd_sink) */
 	};
 	m->nvirtio++;
 	m->nacpi++;
-	return 0;
+	return vm_irqfd_sink_init(&m->vm, &m->virtio_irqs[i], *gsi);
 }
 
 /*
@@ -226,7 +233,7 @@ static int machine_add_viommu(struct machine *m)
 		return -ENOMEM;
 	}
 	viommu_set_backend(m->viommu, VIOMMU_EP_EMULATED, m->viommu_emulated);
-	viommu_virtio_init(&m->viommu_dev, m->viommu, &m->dma, &m->vm.irq, gsi);
+	viommu_virtio_init(&m->viommu_dev, m->viommu, &m->dma, virtio_irq(m), gsi);
 	m->has_viommu_dev = true;
 	m->virtio_devs[m->nvirtio - 1] = &m->viommu_dev.mmio;
 	return viommu_virtio_attach(&m->vm.mmio, base, &m->viommu_dev);
@@ -255,7 +262,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 		if (!dma)
 			return -ENOMEM;
 		ret = virtio_blk_init(&m->disks[i], o->disks[i].path, o->disks[i].readonly, dma,
-				      &vm->irq, gsi, err, sizeof(err));
+				      virtio_irq(m), gsi, err, sizeof(err));
 		if (ret) {
 			pr_err("%s", err);
 			return ret;
@@ -282,7 +289,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 			return ret;
 		}
 		virtio_net_default_mac(mac, 0);
-		ret = virtio_net_init(&m->net, fd, mac, dma, &vm->irq, gsi);
+		ret = virtio_net_init(&m->net, fd, mac, dma, virtio_irq(m), gsi);
 		if (ret) {
 			close(fd);
 			return ret;
@@ -300,7 +307,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 		dma = device_dma(m, base);
 		if (!dma)
 			return -ENOMEM;
-		virtio_console_init(&m->vcon, STDOUT_FILENO, dma, &vm->irq, gsi);
+		virtio_console_init(&m->vcon, STDOUT_FILENO, dma, virtio_irq(m), gsi);
 		m->has_vcon = true;
 		m->virtio_devs[m->nvirtio - 1] = &m->vcon.mmio;
 		ret = virtio_console_attach(&vm->mmio, base, &m->vcon);
@@ -314,7 +321,7 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 		dma = device_dma(m, base);
 		if (!dma)
 			return -ENOMEM;
-		virtio_rng_init(&m->rng, dma, &vm->irq, gsi);
+		virtio_rng_init(&m->rng, dma, virtio_irq(m), gsi);
 		m->has_rng = true;
 		m->virtio_devs[m->nvirtio - 1] = &m->rng.mmio;
 		ret = virtio_rng_attach(&vm->mmio, base, &m->rng);
@@ -615,6 +622,8 @@ static void machine_teardown(struct machine *m)
 	if (m->viommu_emulated)
 		viommu_emulated_backend_destroy(m->viommu_emulated);
 	vm_destroy(vm);
+	for (unsigned int i = 0; i < m->nvirtio; i++)
+		vm_irqfd_sink_destroy(&m->virtio_irqs[i]);
 	for (unsigned int i = 0; i < m->nkicks; i++)
 		close(m->kicks[i].fd);
 	if (m->signal_fd >= 0)

@@ -160,6 +160,43 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int ncpus)
 	return ret;
 }
 
+static void irqfd_set_level(struct irq_sink *sink, unsigned int gsi, bool level)
+{
+	struct irqfd_sink *s = container_of(sink, struct irqfd_sink, sink);
+	uint64_t one = 1;
+
+	(void)gsi;
+	if (level && write(s->fd, &one, sizeof(one)) < 0)
+		pr_err("irqfd: cannot signal: %s", strerror(errno));
+}
+
+int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi)
+{
+	struct kvm_irqfd irqfd = { .gsi = gsi };
+
+	s->sink.set_level = irqfd_set_level;
+	s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->fd < 0)
+		return -errno;
+	irqfd.fd = s->fd;
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		int err = -errno;
+
+		close(s->fd);
+		s->fd = -1;
+		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void vm_irqfd_sink_destroy(struct irqfd_sink *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
 int vm_add_ioeventfd(struct vm *vm, uint64_t addr, uint32_t value, int fd)
 {
 	struct kvm_ioeventfd ioev = {

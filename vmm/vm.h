@@ -42,6 +42,19 @@ struct vm {
 int vm_create(struct vm *vm, uint64_t ram_size, unsigned int ncpus);
 void vm_destroy(struct vm *vm);
 
+/*
+ * An edge-triggered interrupt line through a KVM irqfd: a rising level pulses the GSI with
+ * one eventfd write (no ioctl, no exit), a falling one does nothing. For devices whose
+ * driver reads and acknowledges a status register, as virtio-mmio's does.
+ */
+struct irqfd_sink {
+	struct irq_sink sink;
+	int fd;
+};
+
+int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi);
+void vm_irqfd_sink_destroy(struct irqfd_sink *s);
+
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 /* Makes KVM signal eventfd @fd, without an exit to us, when the guest writes @value as a
  * 4-byte MMIO write to @addr. Returns 0 or -errno. */
