@@ -143,62 +143,13 @@ static void rx_clear(struct serial *s)
 	s->rx_count = 0;
 }
 
-static bool wait_for_room(struct serial *s)
-{
-	struct pollfd pfd = { .fd = s->out_fd, .events = POLLOUT };
-	int ret;
-
-	do {
-		ret = poll(&pfd, 1, s->out_stalled ? 0 : SERIAL_OUT_WAIT_MS);
-	} while (ret < 0 && errno == EINTR);
-	s->out_stalled = ret <= 0 || !(pfd.revents & POLLOUT);
-	return !s->out_stalled;
-}
-
-/*
- * Sends one byte to the output fd, never blocking a vCPU for long: with no room for
- * SERIAL_OUT_WAIT_MS the byte is dropped, and so is every byte after it, without waiting,
- * until the fd takes one again. After a hard error (the reader is gone, EIO) all further
- * output is dropped: the guest runs on without a console rather than stopping.
- */
-static void transmit(struct serial *s, uint8_t byte)
-{
-	bool waited = false;
-	ssize_t n;
-
-	if (s->out_fd < 0)
-		return;
-	if (s->out_poll && !wait_for_room(s))
-		return;
-	for (;;) {
-		n = write(s->out_fd, &byte, 1);
-		if (n == 1) {
-			s->out_stalled = false;
-			return;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Room vanished after poll said there was some: retry once only. */
-			if (waited || !wait_for_room(s))
-				return;
-			waited = true;
-			continue;
-		}
-		pr_warn("serial: writing the console failed (%s); dropping its output from now on",
-			n < 0 ? strerror(errno) : "no progress");
-		s->out_fd = -1;
-		return;
-	}
-}
-
 static void write_thr(struct serial *s, uint8_t byte)
 {
 	if (s->mcr & MCR_LOOP) {
 		if (!rx_push(s, byte))
 			s->lsr_errors |= LSR_OE;
 	} else {
-		transmit(s, byte);
+		console_out_write(&s->out, &byte, 1);
 	}
 	/* THR emptied again at once: the THR-empty interrupt is due again. */
 	s->thri_pending = true;
@@ -369,23 +320,12 @@ static const struct bus_ops serial_ops = {
 };
 
 /* Regular files never make a write wait for a reader; pipes, ttys and sockets can. */
-static bool could_block(int fd)
-{
-	struct stat st;
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0 || (flags & O_NONBLOCK))
-		return false;
-	return fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
-}
-
 const struct bus_ops *serial_init(struct serial *s, int out_fd, struct irq_sink *irq,
 				  unsigned int gsi)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
-	s->out_fd = out_fd;
-	s->out_poll = out_fd >= 0 && could_block(out_fd);
+	console_out_init(&s->out, out_fd, SERIAL_OUT_WAIT_MS, "serial");
 	s->irq = irq;
 	s->gsi = gsi;
 	s->dll = RESET_DIVISOR;

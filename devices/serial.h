@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/console_out.h"
 #include "vmm/bus.h"
 
 #define SERIAL_NR_REGS 8
@@ -27,9 +28,7 @@
 struct serial {
 	pthread_mutex_t lock; /* vCPU threads and the input thread call in */
 
-	int out_fd; /* -1: output is discarded */
-	bool out_poll; /* the fd could block a write: poll for room first */
-	bool out_stalled; /* a wait for room timed out: drop, without waiting, until it drains */
+	struct console_out out;
 
 	struct irq_sink *irq;
 	unsigned int gsi;

@@ -12,7 +12,6 @@
 #include "vmm/log.h"
 
 /* A write interrupted by signals this many times in a row drops the rest of the chain. */
-#define EINTR_RETRIES 8
 
 /* Whether received bytes can go to the guest now. With the transport lock held. */
 static bool rx_running(struct virtio_console *con)
@@ -89,63 +88,6 @@ size_t virtio_console_receive(struct virtio_console *con, const uint8_t *buf, si
 	return done;
 }
 
-/*
- * Waits up to VIRTIO_CONSOLE_OUT_WAIT_MS for room on the output fd, not at all while it is
- * stalled. Returns whether there is room.
- */
-static bool wait_for_room(struct virtio_console *con)
-{
-	struct pollfd pfd = { .fd = con->out_fd, .events = POLLOUT };
-	int ret;
-
-	do {
-		ret = poll(&pfd, 1, con->out_stalled ? 0 : VIRTIO_CONSOLE_OUT_WAIT_MS);
-	} while (ret < 0 && errno == EINTR);
-	con->out_stalled = ret <= 0 || !(pfd.revents & POLLOUT);
-	return !con->out_stalled;
-}
-
-/* Writes @len bytes of tx_buf to the output fd; returns how many went out. */
-static size_t out_write(struct virtio_console *con, size_t len)
-{
-	unsigned int eintr = 0;
-	bool waited = false;
-	size_t done = 0;
-
-	if (con->out_fd < 0)
-		return 0;
-	while (done < len) {
-		ssize_t n;
-
-		/* A blocking fd is written only once poll() says it has room. */
-		if (con->out_poll && !wait_for_room(con))
-			break;
-		n = write(con->out_fd, con->tx_buf + done, len - done);
-
-		if (n > 0) {
-			done += n;
-			con->out_stalled = false;
-			continue;
-		}
-		if (n < 0 && errno == EINTR && ++eintr < EINTR_RETRIES)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Full: wait once (never for a non-blocking fd that is stalled). */
-			if (waited || !wait_for_room(con))
-				break;
-			waited = true;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			break;
-		pr_warn("virtio-console: writing the output failed (%s); dropping it from now on",
-			n < 0 ? strerror(errno) : "no progress");
-		con->out_fd = -1;
-		break;
-	}
-	return done;
-}
-
 /* Sends the readable bytes of con->req to the output fd. */
 static void tx_one(struct virtio_console *con)
 {
@@ -158,7 +100,7 @@ static void tx_one(struct virtio_console *con)
 
 		if (virtq_req_read(&con->req, off, con->tx_buf, n))
 			break; /* a buffer outside memory */
-		sent = out_write(con, n);
+		sent = console_out_write(&con->out, con->tx_buf, n);
 		con->tx_bytes += sent;
 		con->tx_dropped += n - sent;
 		off += n;
@@ -230,22 +172,11 @@ static const struct virtio_backend_ops console_ops = {
 };
 
 /* Regular files never make a write wait for a reader; pipes, ttys and sockets can. */
-static bool could_block(int fd)
-{
-	struct stat st;
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0 || (flags & O_NONBLOCK))
-		return false;
-	return fstat(fd, &st) < 0 || !S_ISREG(st.st_mode);
-}
-
 int virtio_console_init(struct virtio_console *con, int out_fd, const struct dma_space *dma,
 			struct irq_sink *irq, unsigned int gsi)
 {
 	memset(con, 0, sizeof(*con));
-	con->out_fd = out_fd;
-	con->out_poll = out_fd >= 0 && could_block(out_fd);
+	console_out_init(&con->out, out_fd, VIRTIO_CONSOLE_OUT_WAIT_MS, "virtio-console");
 	virtio_mmio_init(&con->mmio, &console_ops, con, 0, dma, irq, gsi);
 	return 0;
 }
@@ -258,5 +189,5 @@ int virtio_console_attach(struct bus *mmio, uint64_t base, struct virtio_console
 void virtio_console_destroy(struct virtio_console *con)
 {
 	virtio_mmio_destroy(&con->mmio);
-	con->out_fd = -1;
+	con->out.fd = -1;
 }

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/console_out.h"
 #include "devices/virtio_mmio.h"
 
 #define VIRTIO_CONSOLE_QUEUE_SIZE 64
@@ -49,9 +50,7 @@
 struct virtio_console {
 	struct virtio_mmio_dev mmio;
 	/* Under mmio.lock from here on. */
-	int out_fd; /* -1: output is discarded (also after a hard write error) */
-	bool out_poll; /* the fd could block a write: poll() before each one */
-	bool out_stalled; /* the last write found no room: drop without waiting */
+	struct console_out out;
 	struct virtq_req req; /* the chain being served */
 	uint8_t tx_buf[VIRTIO_CONSOLE_TX_CHUNK];
 	uint8_t pending[VIRTIO_CONSOLE_PENDING];

@@ -216,12 +216,39 @@ static const struct dma_space *device_dma(struct machine *m, uint64_t base)
 	return &m->dmas[slot];
 }
 
+/* Where the next virtio device goes: its window, interrupt and DMA view. */
+struct virtio_window {
+	uint64_t base;
+	unsigned int gsi;
+	struct irq_sink *irq;
+	const struct dma_space *dma;
+};
+
+static int virtio_window_next(struct machine *m, struct virtio_window *w)
+{
+	int ret = virtio_slot(m, &w->base, &w->gsi);
+
+	if (ret)
+		return ret;
+	w->irq = virtio_irq(m);
+	w->dma = device_dma(m, w->base);
+	return w->dma ? 0 : -ENOMEM;
+}
+
+/* Puts the device, initialised for @w, in its window on the MMIO bus. */
+static int virtio_window_fill(struct machine *m, const struct virtio_window *w,
+			      struct virtio_mmio_dev *dev, const char *name)
+{
+	m->virtio_devs[m->nvirtio - 1] = dev;
+	return virtio_mmio_attach(&m->vm.mmio, w->base, dev, name);
+}
+
+/* The vIOMMU takes the first window; its own DMA (its queues) is not translated. */
 static int machine_add_viommu(struct machine *m)
 {
 	struct viommu_params params;
-	unsigned int gsi;
-	uint64_t base;
-	int ret = virtio_slot(m, &base, &gsi);
+	struct virtio_window w;
+	int ret = virtio_window_next(m, &w);
 
 	if (ret)
 		return ret;
@@ -233,102 +260,76 @@ static int machine_add_viommu(struct machine *m)
 		return -ENOMEM;
 	}
 	viommu_set_backend(m->viommu, VIOMMU_EP_EMULATED, m->viommu_emulated);
-	viommu_virtio_init(&m->viommu_dev, m->viommu, &m->dma, virtio_irq(m), gsi);
+	viommu_virtio_init(&m->viommu_dev, m->viommu, w.dma, w.irq, w.gsi);
 	m->has_viommu_dev = true;
-	m->virtio_devs[m->nvirtio - 1] = &m->viommu_dev.mmio;
-	return viommu_virtio_attach(&m->vm.mmio, base, &m->viommu_dev);
+	return virtio_window_fill(m, &w, &m->viommu_dev.mmio, "virtio-iommu");
+}
+
+static int machine_add_net(struct machine *m, const char *tap, const struct virtio_window *w)
+{
+	char err[256];
+	uint8_t mac[6];
+	int fd, ret;
+
+	ret = virtio_net_open_tap(tap, &fd, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	virtio_net_default_mac(mac, 0);
+	ret = virtio_net_init(&m->net, fd, mac, w->dma, w->irq, w->gsi);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	m->has_net = true;
+	return virtio_window_fill(m, w, &m->net.mmio, "virtio-net");
 }
 
 static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 {
-	struct vm *vm = &m->vm;
-	const struct dma_space *dma;
-	unsigned int gsi;
-	uint64_t base;
+	struct virtio_window w;
 	char err[256];
-	int ret;
+	int ret = 0;
 
-	m->dma = (struct dma_space){ .mem = &vm->mem };
-	if (o->viommu) {
+	m->dma = (struct dma_space){ .mem = &m->vm.mem };
+	if (o->viommu)
 		ret = machine_add_viommu(m);
+	for (unsigned int i = 0; i < o->ndisks && !ret; i++) {
+		ret = virtio_window_next(m, &w);
 		if (ret)
 			return ret;
-	}
-	for (unsigned int i = 0; i < o->ndisks; i++) {
-		ret = virtio_slot(m, &base, &gsi);
-		if (ret)
-			return ret;
-		dma = device_dma(m, base);
-		if (!dma)
-			return -ENOMEM;
-		ret = virtio_blk_init(&m->disks[i], o->disks[i].path, o->disks[i].readonly, dma,
-				      virtio_irq(m), gsi, err, sizeof(err));
+		ret = virtio_blk_init(&m->disks[i], o->disks[i].path, o->disks[i].readonly, w.dma,
+				      w.irq, w.gsi, err, sizeof(err));
 		if (ret) {
 			pr_err("%s", err);
 			return ret;
 		}
 		m->ndisks++;
-		m->virtio_devs[m->nvirtio - 1] = &m->disks[i].mmio;
-		ret = virtio_blk_attach(&vm->mmio, base, &m->disks[i]);
-		if (ret)
-			return ret;
+		ret = virtio_window_fill(m, &w, &m->disks[i].mmio, "virtio-blk");
 	}
-	if (o->tap[0]) {
-		uint8_t mac[6];
-		int fd;
-
-		ret = virtio_slot(m, &base, &gsi);
-		if (ret)
-			return ret;
-		dma = device_dma(m, base);
-		if (!dma)
-			return -ENOMEM;
-		ret = virtio_net_open_tap(o->tap, &fd, err, sizeof(err));
-		if (ret) {
-			pr_err("%s", err);
-			return ret;
+	if (!ret && o->tap[0]) {
+		ret = virtio_window_next(m, &w);
+		if (!ret)
+			ret = machine_add_net(m, o->tap, &w);
+	}
+	if (!ret && o->virtio_console) {
+		ret = virtio_window_next(m, &w);
+		if (!ret) {
+			virtio_console_init(&m->vcon, STDOUT_FILENO, w.dma, w.irq, w.gsi);
+			m->has_vcon = true;
+			ret = virtio_window_fill(m, &w, &m->vcon.mmio, "virtio-console");
 		}
-		virtio_net_default_mac(mac, 0);
-		ret = virtio_net_init(&m->net, fd, mac, dma, virtio_irq(m), gsi);
-		if (ret) {
-			close(fd);
-			return ret;
+	}
+	if (!ret && o->rng) {
+		ret = virtio_window_next(m, &w);
+		if (!ret) {
+			virtio_rng_init(&m->rng, w.dma, w.irq, w.gsi);
+			m->has_rng = true;
+			ret = virtio_window_fill(m, &w, &m->rng.mmio, "virtio-rng");
 		}
-		m->has_net = true;
-		m->virtio_devs[m->nvirtio - 1] = &m->net.mmio;
-		ret = virtio_net_attach(&vm->mmio, base, &m->net);
-		if (ret)
-			return ret;
 	}
-	if (o->virtio_console) {
-		ret = virtio_slot(m, &base, &gsi);
-		if (ret)
-			return ret;
-		dma = device_dma(m, base);
-		if (!dma)
-			return -ENOMEM;
-		virtio_console_init(&m->vcon, STDOUT_FILENO, dma, virtio_irq(m), gsi);
-		m->has_vcon = true;
-		m->virtio_devs[m->nvirtio - 1] = &m->vcon.mmio;
-		ret = virtio_console_attach(&vm->mmio, base, &m->vcon);
-		if (ret)
-			return ret;
-	}
-	if (o->rng) {
-		ret = virtio_slot(m, &base, &gsi);
-		if (ret)
-			return ret;
-		dma = device_dma(m, base);
-		if (!dma)
-			return -ENOMEM;
-		virtio_rng_init(&m->rng, dma, virtio_irq(m), gsi);
-		m->has_rng = true;
-		m->virtio_devs[m->nvirtio - 1] = &m->rng.mmio;
-		ret = virtio_rng_attach(&vm->mmio, base, &m->rng);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /* What the DSDT says about the devices, so any ACPI kernel finds them. */

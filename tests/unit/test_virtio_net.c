@@ -20,180 +20,22 @@
 
 #include "devices/virtio_net.h"
 #include "unit.h"
+#include "virtio_driver.h"
 
-#define RAM_SIZE (1 << 20)
-#define QSIZE 16
-#define QBASE(q) (0x1000 + 0x4000 * (q)) /* desc; avail at +0x1000, used at +0x2000 */
-#define BUF 0x10000
-#define OUTSIDE 0x40000000ULL /* not RAM */
 #define HDR 12
-#define F(bit) (1ULL << (bit))
 #define RXQ VIRTIO_NET_RXQ
 #define TXQ VIRTIO_NET_TXQ
 
-struct fake_irq {
-	struct irq_sink sink;
-	unsigned int gsi, changes;
-	bool level;
-};
-
-static void fake_set_level(struct irq_sink *sink, unsigned int gsi, bool level)
-{
-	struct fake_irq *irq = (struct fake_irq *)sink;
-
-	irq->gsi = gsi;
-	irq->level = level;
-	irq->changes++;
-}
-
-static uint8_t *ram;
-static struct gmem mem;
-static struct dma_space dma = { .mem = &mem };
-static struct fake_irq irq = { .sink.set_level = fake_set_level };
 static struct virtio_net net;
 static int host_fd; /* the host's end of the "tap" */
-static uint16_t avail_idx[2];
 static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t val;
-
-	virtio_mmio_bus_ops()->read(&net.mmio, off, &val, 4);
-	return le32toh(val);
-}
-
-static void wr(uint64_t off, uint32_t val)
-{
-	val = htole32(val);
-	virtio_mmio_bus_ops()->write(&net.mmio, off, &val, 4);
-}
-
-static void put16(uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(ram + gpa, &v, 2);
-}
-
-static uint16_t get16(uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, ram + gpa, 2);
-	return le16toh(v);
-}
-
-static uint32_t get32(uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, ram + gpa, 4);
-	return le32toh(v);
-}
-
-static void set_desc(unsigned int q, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	struct vring_desc d = { htole64(addr), htole32(len), htole16(flags), htole16(next) };
-
-	memcpy(ram + QBASE(q) + 16 * i, &d, sizeof(d));
-}
-
-static void offer(unsigned int q, uint16_t head)
-{
-	uint64_t avail = QBASE(q) + 0x1000;
-
-	put16(avail + 4 + 2 * (avail_idx[q] % QSIZE), head);
-	avail_idx[q]++;
-	put16(avail + 2, avail_idx[q]);
-}
-
-static void kick(unsigned int q)
-{
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
-}
-
-static uint16_t used_idx(unsigned int q)
-{
-	return get16(QBASE(q) + 0x2000 + 2);
-}
-
-static uint32_t used_id(unsigned int q, unsigned int i)
-{
-	return get32(QBASE(q) + 0x2000 + 4 + 8 * (i % QSIZE));
-}
-
-static uint32_t used_len(unsigned int q, unsigned int i)
-{
-	return get32(QBASE(q) + 0x2000 + 4 + 8 * (i % QSIZE) + 4);
-}
-
-static bool needs_reset(void)
-{
-	return rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET;
-}
-
-static void write_features(uint64_t f)
-{
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
-}
-
-static uint64_t device_features(void)
-{
-	uint64_t f;
-
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return f | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-}
-
-static void setup_queue(unsigned int q)
-{
-	uint64_t desc = QBASE(q), avail = desc + 0x1000, used = desc + 0x2000;
-
-	wr(VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
-}
-
-/* §3.1.1 initialisation up to FEATURES_OK and both queues; DRIVER_OK when @ok. */
-static void driver_init(bool ok)
-{
-	uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(VIRTIO_MMIO_STATUS, s);
-	write_features(device_features());
-	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), s | VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(RXQ);
-	setup_queue(TXQ);
-	if (ok)
-		wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-}
 
 static void setup(void)
 {
 	int sv[2];
 
-	ram = calloc(1, RAM_SIZE);
-	ck_assert_ptr_nonnull(ram);
-	mem = (struct gmem){ .regions = { { 0, RAM_SIZE, ram } }, .count = 1 };
-	irq.changes = 0;
-	irq.level = false;
-	avail_idx[0] = avail_idx[1] = 0;
+	vd_setup();
+	vd_dev = &net.mmio;
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
 	host_fd = sv[1];
 	ck_assert_int_eq(virtio_net_init(&net, sv[0], mac, &dma, &irq.sink, 9), 0);
@@ -204,7 +46,7 @@ static void teardown(void)
 	virtio_net_destroy(&net);
 	if (host_fd >= 0)
 		close(host_fd);
-	free(ram);
+	vd_release();
 }
 
 /* The host sends a packet: a 12-byte header (zero) and @len bytes of @fill. */
