@@ -86,7 +86,12 @@ static void queue_notify(struct virtio_mmio_dev *dev, unsigned int queue)
 	struct virtq *q = virtio_mmio_queue(dev, queue);
 	bool used = false;
 
-	viommu_set_features(v->model, dev->driver_features);
+	/* The transport has no FEATURES_OK hook: tell the model on the first kick after a change.
+	 */
+	if (v->features_told != dev->driver_features) {
+		viommu_set_features(v->model, dev->driver_features);
+		v->features_told = dev->driver_features;
+	}
 	if (queue == EVENTQ) {
 		deliver_faults(v);
 		return;
@@ -104,6 +109,7 @@ static void reset(struct virtio_mmio_dev *dev)
 	struct viommu_virtio *v = to_viommu(dev);
 
 	v->have_evbuf = false;
+	v->features_told = 0;
 	viommu_reset(v->model);
 }
 
@@ -134,6 +140,7 @@ const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viomm
 {
 	dev->model = model;
 	dev->have_evbuf = false;
+	dev->features_told = 0;
 	viommu_set_fault_notify(model, fault_notify, dev);
 	return virtio_mmio_init(&dev->mmio, &viommu_virtio_ops, dev, viommu_features(model), dma,
 				irq, gsi);

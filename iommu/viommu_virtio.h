@@ -16,6 +16,7 @@ struct viommu_virtio {
 	struct virtq_req req; /* the request being served; under mmio.lock */
 	struct virtq_req evbuf; /* an event buffer taken from the eventq, not yet used */
 	bool have_evbuf;
+	uint64_t features_told; /* what the model was last told the driver accepted */
 	uint8_t in[512], out[512]; /* request and reply bounce buffers; under mmio.lock */
 };
 
