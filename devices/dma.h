@@ -23,6 +23,13 @@ struct dma_space {
 	 */
 	int (*translate)(void *opaque, uint64_t addr, uint64_t len, bool write, uint64_t *gpa,
 			 uint64_t *contig);
+	/*
+	 * Optional, with @translate: each dma_read/dma_write runs between begin and end, so
+	 * that an UNMAP the guest sees completed is never followed by an access through the
+	 * old mapping (the IOMMU holds its mappings still for the whole copy).
+	 */
+	void (*begin)(void *opaque);
+	void (*end)(void *opaque);
 	void *opaque;
 };
 

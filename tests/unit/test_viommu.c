@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iommu/viommu.h"
 #include "unit.h"
@@ -467,7 +468,45 @@ START_TEST(dma_through_the_viommu_crosses_mappings)
 	ck_assert_int_eq(memcmp(back, buf, sizeof(buf) - PAGE), 0);
 	/* running off the end faults */
 	ck_assert_int_eq(dma_read(&dma, 0x11800, back, PAGE), -EFAULT);
+	expect_fault(VIRTIO_IOMMU_FAULT_R_MAPPING,
+		     VIRTIO_IOMMU_FAULT_F_READ | VIRTIO_IOMMU_FAULT_F_ADDRESS, 0x20, 0x12000);
 	ck_assert_uint_eq(viommu_faults_dropped(v), 0);
+}
+END_TEST
+
+static volatile int unmap_done;
+
+static void *unmapper(void *arg)
+{
+	(void)arg;
+	ck_assert_uint_eq(unmap(DOM, 0x10000, 0x10fff), VIRTIO_IOMMU_S_OK);
+	unmap_done = 1;
+	return NULL;
+}
+
+/*
+ * A copy in flight (between the dma_space's begin and end) holds the mappings still: an UNMAP
+ * completes only after it, so the guest never sees an UNMAP done and then a DMA through it.
+ */
+START_TEST(unmap_waits_for_a_copy_in_flight)
+{
+	struct dma_space dma = viommu_endpoint_dma(ep2, &mem);
+	uint64_t gpa, contig;
+	pthread_t th;
+
+	ck_assert_uint_eq(attach(DOM, 0x20, 0), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(DOM, 0x10000, 0x10fff, 0x9000, RW), VIRTIO_IOMMU_S_OK);
+	unmap_done = 0;
+	dma.begin(dma.opaque);
+	ck_assert_int_eq(pthread_create(&th, NULL, unmapper, NULL), 0);
+	usleep(50000);
+	ck_assert_int_eq(dma.translate(dma.opaque, 0x10010, 4, true, &gpa, &contig), 0);
+	ck_assert_uint_eq(gpa, 0x9010);
+	ck_assert_int_eq(unmap_done, 0);
+	dma.end(dma.opaque);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(unmap_done, 1);
+	ck_assert_int_eq(viommu_translate(ep2, 0x10010, 4, true, &gpa, &contig), -EFAULT);
 }
 END_TEST
 
@@ -937,6 +976,7 @@ Suite *viommu_suite(void)
 	tcase_set_timeout(tt, 30);
 	tcase_add_test(tt, translate_hit_length_permissions_and_unmap_fault);
 	tcase_add_test(tt, dma_through_the_viommu_crosses_mappings);
+	tcase_add_test(tt, unmap_waits_for_a_copy_in_flight);
 	tcase_add_test(tt, bypass_config_and_bypass_domains);
 	tcase_add_test(tt, random_mappings_match_a_brute_force_model);
 	tcase_add_test(tt, translate_races_requests);
