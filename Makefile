@@ -19,17 +19,20 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c boot/*.c devices/*.c iommu/*.c vfio/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROG_SRCS := $(wildcard tests/system/progs/*.c)
+GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.S)
 
 LIB := $(BUILD)/libnestvm.a
 NESTVM := $(BUILD)/nestvm
 UNIT := $(BUILD)/tests/unit/run-unit
 PROGS := $(patsubst tests/system/progs/%.c,$(BUILD)/tests/system/progs/%,$(PROG_SRCS))
+GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_SRCS)))
+GUEST_PAYLOAD := $(BUILD)/tests/guest/viommu-guest
 
 Q := $(if $(filter 1,$(V)),,@)
 
 .SECONDARY:
 .PHONY: all asan check unit uapi-check demo clean format format-check testhost
-all: $(NESTVM) $(PROGS) uapi-check
+all: $(NESTVM) $(PROGS) $(GUEST_PAYLOAD) uapi-check
 
 # vmm/guest-init.sh as a C string, for the initramfs nestvm builds itself.
 $(BUILD)/gen/guest_init.h: vmm/guest-init.sh
@@ -43,6 +46,28 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The guest payloads (tests/guest): freestanding x86-64, identity-mapped at 1 MiB, booted by
+# nestvm through PVH. No SSE (the entry leaves it off), no red zone, no libc.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+	-mno-red-zone -mcmodel=small -mgeneral-regs-only -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -MMD -MP
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+	-Wl,-T,tests/guest/guest.lds
+
+$(BUILD)/tests/guest/%.o: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/guest/%.o: tests/guest/%.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GUEST_PAYLOAD): $(GUEST_OBJS) tests/guest/guest.lds
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
 
 $(LIB): $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 	$(Q)$(AR) rcs $@ $^

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtio-iommu guest payload, booted by nestvm through PVH. Its command line (nestvm -p)
+ * picks the program: "test" (checks, then a summary) or "bench [iters=N]" (a table). Either
+ * way it powers off, so nestvm exits 0; a failed test says so in its output.
+ */
+#include <stdint.h>
+
+#include "lib.h"
+#include "platform.h"
+#include "serial.h"
+#include "viommu_test.h"
+
+#define DEFAULT_ITERS 5000
+
+void guest_main(uint32_t start_info);
+
+void guest_main(uint32_t start_info)
+{
+	const char *cmdline = pvh_cmdline(start_info);
+
+	serial_printf("viommu-guest: cmdline \"%s\"\n", cmdline);
+	if (cmdline_starts_with(cmdline, "test"))
+		viommu_test(pvh_ram_end(start_info));
+	else if (cmdline_starts_with(cmdline, "bench"))
+		viommu_bench(cmdline_u64(cmdline, "iters", DEFAULT_ITERS));
+	else
+		serial_puts("viommu-guest: usage: -p \"test\" or -p \"bench [iters=N]\"\n");
+	poweroff();
+}

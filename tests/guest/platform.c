@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "arch.h"
+#include "platform.h"
+#include "serial.h"
+
+#define HVM_START_MAGIC 0x336ec578
+
+/* The start of Xen's struct hvm_start_info (version 1): what we read of it. */
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+
+#define E820_RAM 1
+
+/* Port and bit layout of nestvm's ACPI sleep control register (vmm/layout.h, acpi_pm.c). */
+#define ACPI_SLEEP_CONTROL_PORT 0x600
+#define ACPI_S5_SLEEP_TYPE 5
+#define SLP_TYP_SHIFT 2
+#define SLP_EN 0x20
+
+const char *pvh_cmdline(uint32_t start_info_gpa)
+{
+	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_gpa;
+
+	if (!si || si->magic != HVM_START_MAGIC || !si->cmdline_paddr)
+		return "";
+	return (const char *)(uintptr_t)si->cmdline_paddr;
+}
+
+uint64_t pvh_ram_end(uint32_t start_info_gpa)
+{
+	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_gpa;
+	const struct hvm_memmap_entry *e;
+	uint64_t end = 0;
+
+	if (!si || si->magic != HVM_START_MAGIC || !si->memmap_paddr)
+		return 0;
+	e = (const void *)(uintptr_t)si->memmap_paddr;
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (e[i].type == E820_RAM && e[i].addr + e[i].size > end)
+			end = e[i].addr + e[i].size;
+	return end;
+}
+
+void poweroff(void)
+{
+	outb(ACPI_SLEEP_CONTROL_PORT, ACPI_S5_SLEEP_TYPE << SLP_TYP_SHIFT | SLP_EN);
+	/* nestvm stops the vCPUs on its own time: wait here, never run on. */
+	serial_puts("poweroff: still running after the S5 request\n");
+	halt_forever();
+	__builtin_unreachable();
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A polled virtio-iommu driver (virtio 1.2 §5.13) for the guest payloads: bring-up, request
+ * builders for ATTACH/DETACH/MAP/UNMAP/PROBE (and raw byte strings, for malformed ones), and
+ * submission of one request or a batch with one notify. Only the request queue is used.
+ */
+#ifndef GUEST_VIOMMU_H
+#define GUEST_VIOMMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_iommu.h>
+#include <linux/virtio_ring.h>
+
+#include "virtio_mmio.h"
+#include "virtq.h"
+
+#define VIRTIO_ID_IOMMU 23
+#define VIOMMU_REQUESTQ 0
+#define VIOMMU_PROBE_MAX 512 /* property bytes we can take */
+#define VIOMMU_TAIL 4
+/* What a reply holds before the device writes it: tells "unwritten" from any status. */
+#define VIOMMU_UNWRITTEN 0xa5
+
+/* Every feature this driver knows, indirect descriptors included. */
+#define VIOMMU_WANTED_FEATURES                                                      \
+	(1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_RING_F_INDIRECT_DESC |         \
+	 1ULL << VIRTIO_IOMMU_F_INPUT_RANGE | 1ULL << VIRTIO_IOMMU_F_DOMAIN_RANGE | \
+	 1ULL << VIRTIO_IOMMU_F_MAP_UNMAP | 1ULL << VIRTIO_IOMMU_F_PROBE |          \
+	 1ULL << VIRTIO_IOMMU_F_MMIO | 1ULL << VIRTIO_IOMMU_F_BYPASS_CONFIG)
+
+struct viommu_config {
+	uint64_t page_size_mask;
+	uint64_t input_start, input_end;
+	uint32_t domain_start, domain_end;
+	uint32_t probe_size;
+	uint8_t bypass;
+};
+
+struct viommu_dev {
+	struct vmmio mmio;
+	struct virtq rq;
+	uint64_t features; /* negotiated, transport bits included */
+	struct viommu_config cfg;
+	struct viommu_req *owner[VIRTQ_MAX]; /* the request behind each ring head */
+};
+
+struct viommu_req {
+	union {
+		struct virtio_iommu_req_head head;
+		struct virtio_iommu_req_attach attach;
+		struct virtio_iommu_req_detach detach;
+		struct virtio_iommu_req_map map;
+		struct virtio_iommu_req_unmap unmap;
+		struct virtio_iommu_req_probe probe;
+		uint8_t raw[128];
+	} in;
+	uint32_t in_len; /* device-readable bytes of @in */
+	uint32_t out_len; /* device-writable bytes of @out: the tail last */
+	uint32_t used_len; /* what the device said it wrote */
+	bool done;
+	uint8_t out[VIOMMU_PROBE_MAX + VIOMMU_TAIL];
+};
+
+enum viommu_init_result {
+	VIOMMU_INIT_OK,
+	VIOMMU_INIT_FEATURES, /* FEATURES_OK refused */
+	VIOMMU_INIT_QUEUE, /* the request queue did not become ready */
+};
+
+/* The first virtio-iommu among the windows. */
+bool viommu_find(struct viommu_dev *v);
+/*
+ * Negotiates @features (all of them or nothing), reads the config, sets up the request queue
+ * with @qsize entries (clamped to QueueNumMax and VIRTQ_MAX) and sets DRIVER_OK.
+ */
+enum viommu_init_result viommu_init(struct viommu_dev *v, uint64_t features, uint16_t qsize);
+
+void viommu_req_attach(struct viommu_req *r, uint32_t domain, uint32_t endpoint, uint32_t flags);
+void viommu_req_detach(struct viommu_req *r, uint32_t domain, uint32_t endpoint);
+/* [virt_start, virt_end] inclusive, as on the wire. */
+void viommu_req_map(struct viommu_req *r, uint32_t domain, uint64_t virt_start, uint64_t virt_end,
+		    uint64_t phys_start, uint32_t flags);
+void viommu_req_unmap(struct viommu_req *r, uint32_t domain, uint64_t virt_start,
+		      uint64_t virt_end);
+void viommu_req_probe(struct viommu_req *r, uint32_t endpoint, uint32_t probe_size);
+/* Any readable bytes and @out_len writable ones, for requests a good driver never sends. */
+void viommu_req_raw(struct viommu_req *r, const void *in, uint32_t in_len, uint32_t out_len);
+
+/* The status in the tail (VIOMMU_UNWRITTEN when the device left it alone). */
+static inline uint8_t viommu_status(const struct viommu_req *r)
+{
+	return r->out_len >= VIOMMU_TAIL ? r->out[r->out_len - VIOMMU_TAIL] : VIOMMU_UNWRITTEN;
+}
+
+/*
+ * Queues @n requests (direct descriptors, or one indirect table each) and notifies once.
+ * Returns false, queuing nothing, when they do not fit in the ring.
+ */
+bool viommu_submit(struct viommu_dev *v, struct viommu_req *r, unsigned int n, bool indirect);
+/*
+ * Polls the used ring until @n requests are back (each marked done, with its used length);
+ * false on a timeout.
+ */
+bool viommu_wait(struct viommu_dev *v, unsigned int n);
+/* One request, direct, waited for: its status, or -1 when the device never answered. */
+int viommu_do(struct viommu_dev *v, struct viommu_req *r);
+
+#endif
