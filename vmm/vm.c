@@ -146,6 +146,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int ncpus)
 		pr_err("KVM_CREATE_VM: %s (see dmesg)", strerror(-vm->vm_fd));
 		return vm->vm_fd;
 	}
+	msi_routes_init(&vm->msi, vm->vm_fd);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0)
 		return -errno;
@@ -170,23 +171,47 @@ static void irqfd_set_level(struct irq_sink *sink, unsigned int gsi, bool level)
 		pr_err("irqfd: cannot signal: %s", strerror(errno));
 }
 
+int vm_add_irqfd(struct vm *vm, unsigned int gsi, int fd)
+{
+	struct kvm_irqfd irqfd = { .gsi = gsi, .fd = fd };
+
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi)
 {
-	struct kvm_irqfd irqfd = { .gsi = gsi };
+	int ret;
 
 	s->sink.set_level = irqfd_set_level;
 	s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->fd < 0)
 		return -errno;
-	irqfd.fd = s->fd;
-	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
-		int err = -errno;
-
+	ret = vm_add_irqfd(vm, gsi, s->fd);
+	if (ret) {
 		close(s->fd);
 		s->fd = -1;
-		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(-err));
-		return err;
 	}
+	return ret;
+}
+
+/* Slots below this one hold RAM (GMEM_MAX_REGIONS at most). */
+#define DEVICE_SLOT_FIRST 8
+
+int vm_map_device_memory(struct vm *vm, uint64_t gpa, void *hva, uint64_t size)
+{
+	unsigned int slot = DEVICE_SLOT_FIRST + vm->next_device_slot;
+	int ret = kvm_set_user_memory(vm->vm_fd, slot, gpa, hva, size);
+
+	if (ret) {
+		pr_err("KVM_SET_USER_MEMORY_REGION %u (device memory, %#llx bytes at %#llx): %s",
+		       slot, (unsigned long long)size, (unsigned long long)gpa, strerror(-ret));
+		return ret;
+	}
+	vm->next_device_slot++;
 	return 0;
 }
 
@@ -228,8 +253,10 @@ void vm_destroy(struct vm *vm)
 	bus_free(&vm->mmio);
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
-	if (vm->vm_fd >= 0)
+	if (vm->vm_fd >= 0) {
+		msi_routes_destroy(&vm->msi);
 		close(vm->vm_fd);
+	}
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	pthread_mutex_destroy(&vm->lock);

@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "gmem.h"
+#include "msi_routes.h"
 
 struct vcpu;
 struct kvm_cpuid2;
@@ -24,6 +25,8 @@ struct vm {
 	struct bus pio, mmio;
 	struct irq_sink irq;
 	struct vm_control ctl;
+	struct msi_routes msi; /* MSI routes of passthrough vectors */
+	unsigned int next_device_slot; /* memory slots for mmap'd device memory */
 
 	unsigned int ncpus;
 	struct vcpu *vcpus;
@@ -54,6 +57,15 @@ struct irqfd_sink {
 
 int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi);
 void vm_irqfd_sink_destroy(struct irqfd_sink *s);
+
+/* Makes every signal of eventfd @fd inject GSI @gsi, without an exit to us. 0 or -errno. */
+int vm_add_irqfd(struct vm *vm, unsigned int gsi, int fd);
+
+/*
+ * Maps @size bytes of device memory (a VFIO BAR's mmap) at @gpa in a memory slot of its own,
+ * so the guest reaches the device without exits. Setup time only. 0 or -errno.
+ */
+int vm_map_device_memory(struct vm *vm, uint64_t gpa, void *hva, uint64_t size);
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 /* Makes KVM signal eventfd @fd, without an exit to us, when the guest writes @value as a
