@@ -417,15 +417,19 @@ enum {
 	VIOT_NODE_COUNT = 36,
 	VIOT_NODE_OFFSET = 38,
 	VIOT_NODES = 48,
+	VIOT_NODE_PCI_RANGE = 1,
 	VIOT_NODE_MMIO = 2,
 	VIOT_NODE_VIRTIO_IOMMU_MMIO = 4,
 	VIOT_IOMMU_NODE_SIZE = 16,
 	VIOT_MMIO_NODE_SIZE = 24,
+	VIOT_PCI_RANGE_NODE_SIZE = 24,
 };
 
 static int build_viot(struct table_area *t, const struct acpi_viot *v)
 {
-	size_t len = VIOT_NODES + VIOT_IOMMU_NODE_SIZE + v->n_mmio_endpoints * VIOT_MMIO_NODE_SIZE;
+	unsigned int pci = v->pci_range;
+	size_t len = VIOT_NODES + VIOT_IOMMU_NODE_SIZE + v->n_mmio_endpoints * VIOT_MMIO_NODE_SIZE +
+		     pci * VIOT_PCI_RANGE_NODE_SIZE;
 	uint64_t gpa;
 	uint8_t *p, *n;
 
@@ -435,7 +439,7 @@ static int build_viot(struct table_area *t, const struct acpi_viot *v)
 	if (!p)
 		return -ENOSPC;
 	put_header(p, "VIOT", len, 0);
-	put_le(p + VIOT_NODE_COUNT, 1 + v->n_mmio_endpoints, 2);
+	put_le(p + VIOT_NODE_COUNT, 1 + v->n_mmio_endpoints + pci, 2);
 	put_le(p + VIOT_NODE_OFFSET, VIOT_NODES, 2);
 
 	/* The IOMMU node first: endpoints name it by its offset in the table. */
@@ -449,6 +453,15 @@ static int build_viot(struct table_area *t, const struct acpi_viot *v)
 		put_le(n + 2, VIOT_MMIO_NODE_SIZE, 2);
 		put_le(n + 4, v->mmio_endpoints[i].endpoint_id, 4);
 		put_le(n + 8, v->mmio_endpoints[i].base, 8);
+		put_le(n + 16, VIOT_NODES, 2);
+	}
+	if (pci) {
+		n[0] = VIOT_NODE_PCI_RANGE;
+		put_le(n + 2, VIOT_PCI_RANGE_NODE_SIZE, 2);
+		put_le(n + 4, v->pci_endpoint_start, 4);
+		/* segments 0-0 at n + 8 and n + 10 */
+		put_le(n + 12, v->pci_bdf_start, 2);
+		put_le(n + 14, v->pci_bdf_end, 2);
 		put_le(n + 16, VIOT_NODES, 2);
 	}
 	seal_table(p, len);

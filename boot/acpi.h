@@ -33,6 +33,13 @@ struct acpi_viot {
 	uint64_t iommu_base; /* the virtio-mmio window of the virtio-iommu; 0: no VIOT */
 	const struct acpi_viot_mmio_endpoint *mmio_endpoints;
 	unsigned int n_mmio_endpoints;
+	/*
+	 * PCI functions behind it, segment 0: BDFs [pci_bdf_start, pci_bdf_end] are endpoints
+	 * pci_endpoint_start + (BDF - pci_bdf_start), when @pci_range.
+	 */
+	bool pci_range;
+	uint16_t pci_bdf_start, pci_bdf_end;
+	uint32_t pci_endpoint_start;
 };
 
 struct acpi_config {

@@ -173,6 +173,35 @@ START_TEST(viot_names_the_iommu_and_its_endpoints)
 }
 END_TEST
 
+START_TEST(viot_pci_range_points_at_the_iommu)
+{
+	static const struct acpi_viot_mmio_endpoint ep = { 1, 0xd0000200 };
+	const uint8_t *v, *n;
+
+	reset_config();
+	cfg.viot = (struct acpi_viot){ .iommu_base = 0xd0000000,
+				       .mmio_endpoints = &ep,
+				       .n_mmio_endpoints = 1,
+				       .pci_range = true,
+				       .pci_bdf_start = 0x08,
+				       .pci_bdf_end = 0xff,
+				       .pci_endpoint_start = 0x10008 };
+	v = xsdt_find(build(), "VIOT");
+	ck_assert_uint_eq(le(v + 4, 4), 48 + 16 + 24 + 24);
+	ck_assert_uint_eq(le(v + 36, 2), 3);
+	n = v + 48 + 16 + 24;
+	ck_assert_uint_eq(n[0], 1); /* PCI range */
+	ck_assert_uint_eq(le(n + 2, 2), 24);
+	ck_assert_uint_eq(le(n + 4, 4), 0x10008);
+	ck_assert_uint_eq(le(n + 8, 2), 0); /* segment 0 to 0 */
+	ck_assert_uint_eq(le(n + 10, 2), 0);
+	ck_assert_uint_eq(le(n + 12, 2), 0x08);
+	ck_assert_uint_eq(le(n + 14, 2), 0xff);
+	ck_assert_uint_eq(le(n + 16, 2), 48);
+	ck_assert_uint_eq(le(n + 18, 4) | le(n + 22, 2), 0);
+}
+END_TEST
+
 START_TEST(no_viot_without_an_iommu)
 {
 	const uint8_t *x;
@@ -709,6 +738,7 @@ Suite *acpi_suite(void)
 
 	tcase_add_test(tables_tc, pointer_chain_and_checksums);
 	tcase_add_test(tables_tc, viot_names_the_iommu_and_its_endpoints);
+	tcase_add_test(tables_tc, viot_pci_range_points_at_the_iommu);
 	tcase_add_test(tables_tc, no_viot_without_an_iommu);
 	tcase_add_test(tables_tc, fadt_is_hardware_reduced);
 	tcase_add_test(tables_tc, madt_has_each_cpu_and_the_ioapic);
