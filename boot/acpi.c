@@ -4,12 +4,14 @@
  * in little-endian order so the host's own layout never matters.
  *
  * In @buf they follow one another, each 16-byte aligned: RSDP, DSDT, FADT, MADT, VIOT (with a
- * virtio-iommu), then the XSDT, built last from the list of the tables the others made.
+ * virtio-iommu), MCFG (with a PCI host bridge), then the XSDT, built last from the list of the
+ * tables the others made.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "boot/acpi.h"
+#include "boot/acpi_pci.h"
 #include "boot/aml.h"
 
 #define ACPI_OEM_ID "NESTVM"
@@ -216,8 +218,12 @@ static int check_config(const struct acpi_config *cfg)
 			if (same_name(cfg->devices[i].name, cfg->devices[j].name))
 				return -EINVAL;
 		}
+		/* The PCI host bridge's own devices. */
+		if (cfg->pci.ecam_base && (same_name(cfg->devices[i].name, "PCI0") ||
+					   same_name(cfg->devices[i].name, "PRES")))
+			return -EINVAL;
 	}
-	return 0;
+	return acpi_pci_check(&cfg->pci);
 }
 
 static int dsdt_device(struct aml *a, const struct acpi_device_desc *d)
@@ -260,6 +266,7 @@ static long dsdt_body(struct aml *a, const struct acpi_config *cfg)
 	aml_scope_begin(a, "\\_SB");
 	for (unsigned int i = 0; i < cfg->ndevices; i++)
 		dsdt_device(a, &cfg->devices[i]);
+	acpi_pci_dsdt(a, &cfg->pci);
 	aml_end(a);
 	return aml_finish(a);
 }
@@ -468,6 +475,32 @@ static int build_viot(struct table_area *t, const struct acpi_viot *v)
 	return xsdt_add(t, gpa);
 }
 
+/* PCI Firmware 3.3, 4.1.2: the header, 8 reserved bytes, one allocation per ECAM range. */
+enum {
+	MCFG_ALLOCATIONS = 44,
+	MCFG_ALLOC_SIZE = 16, /* le64 base, le16 segment, u8 start bus, u8 end bus, 4 reserved */
+};
+
+#define MCFG_REVISION 1
+
+static int build_mcfg(struct table_area *t, const struct acpi_pci_host *pci)
+{
+	size_t len = MCFG_ALLOCATIONS + MCFG_ALLOC_SIZE;
+	uint64_t gpa;
+	uint8_t *p;
+
+	if (!pci->ecam_base)
+		return 0;
+	p = area_alloc(t, len, &gpa);
+	if (!p)
+		return -ENOSPC;
+	put_header(p, "MCFG", len, MCFG_REVISION);
+	put_le(p + MCFG_ALLOCATIONS, pci->ecam_base, 8);
+	/* segment 0, buses 0 to 0: all stay zero */
+	seal_table(p, len);
+	return xsdt_add(t, gpa);
+}
+
 static int build_tables(struct table_area *t, const struct acpi_config *cfg)
 {
 	uint64_t rsdp_gpa, dsdt_gpa = 0, xsdt_gpa = 0;
@@ -483,7 +516,8 @@ static int build_tables(struct table_area *t, const struct acpi_config *cfg)
 		ret = build_madt(t, cfg);
 	if (!ret)
 		ret = build_viot(t, &cfg->viot);
-	/* MCFG goes here: it builds its table and adds it with xsdt_add(). */
+	if (!ret)
+		ret = build_mcfg(t, &cfg->pci);
 	if (!ret)
 		ret = build_xsdt(t, &xsdt_gpa);
 	if (ret)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ACPI tables for the guest: RSDP, XSDT, FADT (hardware-reduced), MADT, DSDT, and room for
- * MCFG and VIOT. boot/ knows nothing of devices: the VM hands it a description list.
+ * ACPI tables for the guest: RSDP, XSDT, FADT (hardware-reduced), MADT, DSDT, MCFG (with a
+ * PCI host bridge) and VIOT (with a virtio-iommu). boot/ knows nothing of devices: the VM hands it
+ * a description list.
  */
 #ifndef NESTVM_ACPI_H
 #define NESTVM_ACPI_H
@@ -42,6 +43,20 @@ struct acpi_viot {
 	uint32_t pci_endpoint_start;
 };
 
+/*
+ * A PCI host bridge, segment 0, bus 0 only: \_SB.PCI0 in the DSDT (PNP0A08) with its windows
+ * and interrupt routing, its ECAM in the MCFG and, as PCI Firmware 3.3 (4.1.2) asks and Linux
+ * checks before it trusts the MCFG, in a PNP0C02 motherboard resource. ecam_base 0: none.
+ */
+struct acpi_pci_host {
+	uint64_t ecam_base; /* 1 MiB: bus 0 */
+	uint16_t io_base, io_size; /* the I/O window for BARs */
+	uint32_t mmio32_base, mmio32_size; /* the memory windows for BARs */
+	uint64_t mmio64_base, mmio64_size; /* size 0: none */
+	/* The GSIs of INTA-INTD of slot 0; slot S's pin P uses intx_gsi[(S + P) % 4]. */
+	uint32_t intx_gsi[4];
+};
+
 struct acpi_config {
 	unsigned int ncpus; /* LAPIC ids 0..ncpus-1, one processor each */
 	uint32_t lapic_addr; /* 0xFEE00000 */
@@ -54,13 +69,15 @@ struct acpi_config {
 	const struct acpi_device_desc *devices;
 	unsigned int ndevices;
 	struct acpi_viot viot;
+	struct acpi_pci_host pci;
 };
 
 /*
  * Writes all tables into @buf, which the guest will see at @gpa (the tables hold
  * guest-physical pointers to each other), never past @buf + @size. Returns the bytes used,
  * -EINVAL for a bad config (checked first: ncpus 0 or over 254, a bad or repeated name, a
- * bad _HID, a resource that wraps) or a @gpa that is not 16-byte aligned, else -ENOSPC if
+ * bad _HID, a resource that wraps, a PCI window that is empty or wraps) or a @gpa that is not
+ * 16-byte aligned, else -ENOSPC if
  * @size is too small. *@rsdp_gpa, unless NULL, gets the RSDP's address: it is first, at @gpa.
  */
 long acpi_build(void *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg,

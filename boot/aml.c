@@ -17,6 +17,10 @@
 #define AML_SCOPE_OP 0x10
 #define AML_BUFFER_OP 0x11
 #define AML_PACKAGE_OP 0x12
+#define AML_METHOD_OP 0x14
+#define AML_ARG0_OP 0x68
+#define AML_IF_OP 0xa0
+#define AML_ELSE_OP 0xa1
 #define AML_EXT_OP_PREFIX 0x5b
 #define AML_DEVICE_OP 0x82 /* after AML_EXT_OP_PREFIX */
 #define AML_NULL_NAME 0x00
@@ -32,11 +36,18 @@
 #define RES_MEMORY32_FIXED 0x86
 #define RES_EXT_IRQ 0x89
 #define RES_QWORD_ADDRESS 0x8a
+#define RES_DWORD_ADDRESS 0x87
+#define RES_WORD_ADDRESS 0x88
 #define RES_RW 0x01
 #define RES_ADDR_TYPE_MEMORY 0
+#define RES_ADDR_TYPE_IO 1
+#define RES_ADDR_TYPE_BUS 2
+#define RES_IO_ENTIRE_RANGE 0x03
 #define RES_ADDR_CONSUMER 0x01
 #define RES_ADDR_MIN_FIXED 0x04
 #define RES_ADDR_MAX_FIXED 0x08
+/* A bridge's window: produced (bit 0 clear), positive decode, both ends fixed. */
+#define RES_ADDR_WINDOW (RES_ADDR_MIN_FIXED | RES_ADDR_MAX_FIXED)
 #define RES_IRQ_CONSUMER 0x01
 #define RES_IRQ_EDGE 0x02
 #define RES_IRQ_ACTIVE_LOW 0x04
@@ -390,6 +401,67 @@ int aml_resources_begin(struct aml *a)
 	return block_begin(a, AML_BLOCK_RESOURCES);
 }
 
+int aml_method_begin(struct aml *a, const char *name, unsigned int nargs)
+{
+	if (nargs > 7)
+		return fail(a, -EINVAL);
+	aml_byte(a, AML_METHOD_OP);
+	block_begin(a, AML_BLOCK_PKG);
+	aml_name_seg(a, name);
+	return aml_byte(a, nargs); /* flags: the count in bits 2-0, NotSerialized, SyncLevel 0 */
+}
+
+int aml_if_begin(struct aml *a)
+{
+	aml_byte(a, AML_IF_OP);
+	return block_begin(a, AML_BLOCK_PKG);
+}
+
+int aml_else_begin(struct aml *a)
+{
+	aml_byte(a, AML_ELSE_OP);
+	return block_begin(a, AML_BLOCK_PKG);
+}
+
+int aml_op(struct aml *a, enum aml_op op)
+{
+	return aml_byte(a, op);
+}
+
+int aml_arg(struct aml *a, unsigned int n)
+{
+	if (n > 6)
+		return fail(a, -EINVAL);
+	return aml_byte(a, AML_ARG0_OP + n);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= 'a' && c <= 'f')
+		c -= 'a' - 'A';
+	return is_hex_upper(c) ? (int)hex_value(c) : -1;
+}
+
+int aml_uuid(struct aml *a, const char *uuid)
+{
+	/* Where each byte's two hex digits are in the text; the first three fields are LE. */
+	static const uint8_t at[16] = { 6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34 };
+	/* Buffer, PkgLength (itself, the BufferSize ByteConst and 16 bytes), BufferSize 16 */
+	uint8_t enc[4 + 16] = { AML_BUFFER_OP, 1 + 2 + 16, AML_BYTE_PREFIX, 16 };
+
+	if (!uuid || strlen(uuid) != 36)
+		return fail(a, -EINVAL);
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? uuid[i] != '-' : hex_digit(uuid[i]) < 0)
+			return fail(a, -EINVAL);
+	}
+	for (int i = 0; i < 16; i++)
+		enc[4 + i] = hex_digit(uuid[at[i]]) << 4 | hex_digit(uuid[at[i] + 1]);
+	return aml_bytes(a, enc, sizeof(enc));
+}
+
 int aml_end(struct aml *a)
 {
 	struct aml_block *b;
@@ -448,21 +520,59 @@ int aml_res_memory32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writ
 	return res_put(a, d, sizeof(d));
 }
 
+/* Word, DWord and QWord address space descriptors (6.4.3.5): @w is the field width in bytes. */
+static int res_address(struct aml *a, uint8_t tag, unsigned int w, uint8_t type, uint8_t gflags,
+		       uint8_t tflags, uint64_t min, uint64_t max)
+{
+	uint64_t field_max = w == 8 ? UINT64_MAX : (1ULL << (8 * w)) - 1;
+	uint8_t d[46] = { tag };
+	size_t len = 6 + 5 * w;
+
+	/* The length field must hold max - min + 1 too. */
+	if (min > max || max > field_max || max - min >= field_max)
+		return fail(a, -EINVAL);
+	put_le(d + 1, len - 3, 2);
+	d[3] = type;
+	d[4] = gflags;
+	d[5] = tflags;
+	/* granularity (at 6) and translation offset (at 6 + 3w) stay 0 */
+	put_le(d + 6 + w, min, w);
+	put_le(d + 6 + 2 * w, max, w);
+	put_le(d + 6 + 4 * w, max - min + 1, w);
+	return res_put(a, d, len);
+}
+
 int aml_res_qword_memory(struct aml *a, uint64_t base, uint64_t len, bool writable)
 {
-	uint8_t d[46] = { RES_QWORD_ADDRESS };
-
 	if (!len || base > UINT64_MAX - (len - 1))
 		return fail(a, -EINVAL);
-	put_le(d + 1, sizeof(d) - 3, 2);
-	d[3] = RES_ADDR_TYPE_MEMORY;
-	d[4] = RES_ADDR_CONSUMER | RES_ADDR_MIN_FIXED | RES_ADDR_MAX_FIXED;
-	d[5] = writable ? RES_RW : 0; /* non-cacheable, AddressRangeMemory, TypeStatic */
-	/* granularity (6) and translation offset (30) stay 0 */
-	put_le(d + 14, base, 8);
-	put_le(d + 22, base + len - 1, 8);
-	put_le(d + 38, len, 8);
-	return res_put(a, d, sizeof(d));
+	/* non-cacheable, AddressRangeMemory, TypeStatic */
+	return res_address(a, RES_QWORD_ADDRESS, 8, RES_ADDR_TYPE_MEMORY,
+			   RES_ADDR_CONSUMER | RES_ADDR_MIN_FIXED | RES_ADDR_MAX_FIXED,
+			   writable ? RES_RW : 0, base, base + len - 1);
+}
+
+int aml_res_word_bus_number(struct aml *a, uint16_t min, uint16_t max)
+{
+	return res_address(a, RES_WORD_ADDRESS, 2, RES_ADDR_TYPE_BUS, RES_ADDR_WINDOW, 0, min, max);
+}
+
+int aml_res_word_io(struct aml *a, uint16_t min, uint16_t max)
+{
+	return res_address(a, RES_WORD_ADDRESS, 2, RES_ADDR_TYPE_IO, RES_ADDR_WINDOW,
+			   RES_IO_ENTIRE_RANGE, min, max);
+}
+
+int aml_res_dword_memory(struct aml *a, uint32_t min, uint32_t max)
+{
+	return res_address(a, RES_DWORD_ADDRESS, 4, RES_ADDR_TYPE_MEMORY, RES_ADDR_WINDOW, RES_RW,
+			   min, max);
+}
+
+int aml_res_qword_memory_window(struct aml *a, uint64_t min, uint64_t max)
+{
+	return res_address(a, RES_QWORD_ADDRESS, 8, RES_ADDR_TYPE_MEMORY, RES_ADDR_WINDOW, RES_RW,
+			   min, max);
 }
 
 int aml_res_memory(struct aml *a, uint64_t base, uint64_t len, bool writable)

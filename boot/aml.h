@@ -77,7 +77,27 @@ int aml_device_begin(struct aml *a, const char *path);
 int aml_package_begin(struct aml *a, uint8_t count);
 /* ResourceTemplate () { ... }: aml_end() adds the End Tag. */
 int aml_resources_begin(struct aml *a);
+/* Method (@name, @nargs, NotSerialized) { ... } */
+int aml_method_begin(struct aml *a, const char *name, unsigned int nargs);
+/* If (...) { ... } / Else { ... }: after aml_if_begin() the caller writes the predicate. */
+int aml_if_begin(struct aml *a);
+int aml_else_begin(struct aml *a);
 int aml_end(struct aml *a);
+
+/* Expression opcodes; the caller writes the operands that follow each. */
+enum aml_op {
+	AML_OP_OR = 0x7d, /* Or (Operand, Operand, Target) */
+	AML_OP_CREATE_DWORD_FIELD = 0x8a, /* CreateDWordField (Buffer, Index, NameString) */
+	AML_OP_LNOT = 0x92,
+	AML_OP_LEQUAL = 0x93,
+	AML_OP_LLESS = 0x95,
+	AML_OP_RETURN = 0xa4,
+};
+int aml_op(struct aml *a, enum aml_op op);
+/* Arg0..Arg6 of the enclosing method. */
+int aml_arg(struct aml *a, unsigned int n);
+/* ToUUID ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"): a 16-byte Buffer in the mixed-endian order. */
+int aml_uuid(struct aml *a, const char *uuid);
 
 /* Resource descriptors, inside aml_resources_begin(). */
 /* IO (Decode16, @base, @base, 1, @len): a fixed range of ports. */
@@ -86,6 +106,14 @@ int aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 int aml_res_memory(struct aml *a, uint64_t base, uint64_t len, bool writable);
 int aml_res_memory32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writable);
 int aml_res_qword_memory(struct aml *a, uint64_t base, uint64_t len, bool writable);
+/*
+ * Address space descriptors a bridge produces (ResourceProducer, MinFixed, MaxFixed,
+ * PosDecode, granularity 0, no translation): its bus numbers, I/O and memory windows.
+ */
+int aml_res_word_bus_number(struct aml *a, uint16_t min, uint16_t max);
+int aml_res_word_io(struct aml *a, uint16_t min, uint16_t max);
+int aml_res_dword_memory(struct aml *a, uint32_t min, uint32_t max);
+int aml_res_qword_memory_window(struct aml *a, uint64_t min, uint64_t max);
 /* Interrupt (ResourceConsumer, ...) { @gsi }: one GSI, active high or low, never shared. */
 int aml_res_ext_irq(struct aml *a, uint32_t gsi, bool level, bool active_low);
 

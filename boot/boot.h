@@ -12,11 +12,16 @@
 
 #include "vmm/gmem.h"
 
+struct boot_mem_range;
+
 struct boot_config {
 	const char *cmdline;
 	const void *initrd; /* NULL: none */
 	size_t initrd_size;
 	uint64_t rsdp_gpa; /* 0: none */
+	/* Ranges outside RAM to report as reserved (a PCI ECAM window, say); up to 2. */
+	const struct boot_mem_range *reserved;
+	unsigned int nreserved;
 };
 
 enum boot_mode {
@@ -47,7 +52,10 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 int pvh_load(const struct gmem *mem, const void *image, size_t size, const struct boot_config *cfg,
 	     struct boot_entry *entry, char *err, size_t errlen);
 
-/* The guest's memory map (E820 types) from the RAM regions: low RAM, the legacy hole, high. */
+/*
+ * The guest's memory map (E820 types) from the RAM regions (low RAM, the legacy hole, high)
+ * and @cfg's reserved ranges, in address order. Returns the count or a negative errno.
+ */
 struct boot_mem_range {
 	uint64_t addr, size;
 	uint32_t type; /* 1 RAM, 2 reserved */
@@ -55,7 +63,7 @@ struct boot_mem_range {
 #define BOOT_MEM_RAM 1
 #define BOOT_MEM_RESERVED 2
 #define BOOT_MEM_MAX 8
-int boot_memmap(const struct gmem *mem, struct boot_mem_range *out);
+int boot_memmap(const struct gmem *mem, const struct boot_config *cfg, struct boot_mem_range *out);
 
 /* Helpers the loaders share. */
 uint64_t boot_low_ram_end(const struct gmem *mem);

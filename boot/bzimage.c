@@ -36,10 +36,10 @@ static int write_identity_map(const struct gmem *mem)
 	return 0;
 }
 
-static int fill_e820(const struct gmem *mem, struct boot_params *bp)
+static int fill_e820(const struct gmem *mem, const struct boot_config *cfg, struct boot_params *bp)
 {
 	struct boot_mem_range map[BOOT_MEM_MAX];
-	int n = boot_memmap(mem, map);
+	int n = boot_memmap(mem, cfg, map);
 
 	if (n < 0)
 		return n;
@@ -110,7 +110,7 @@ int bzimage_load(const struct gmem *mem, const void *image, size_t size,
 		bp.hdr.ramdisk_image = addr;
 		bp.hdr.ramdisk_size = cfg->initrd_size;
 	}
-	if (fill_e820(mem, &bp))
+	if (fill_e820(mem, cfg, &bp))
 		return errmsg(err, errlen, -EINVAL, "cannot describe guest memory in E820");
 	if (bp.hdr.version >= 0x020e)
 		bp.acpi_rsdp_addr = cfg->rsdp_gpa;

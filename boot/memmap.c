@@ -12,7 +12,7 @@
  * The map both boot protocols hand the guest. Below 1 MiB, RAM stops at the EBDA and the
  * rest (EBDA, VGA hole, BIOS area with our ACPI tables) is reserved, as on a PC.
  */
-int boot_memmap(const struct gmem *mem, struct boot_mem_range *out)
+int boot_memmap(const struct gmem *mem, const struct boot_config *cfg, struct boot_mem_range *out)
 {
 	int n = 0;
 
@@ -33,6 +33,21 @@ int boot_memmap(const struct gmem *mem, struct boot_mem_range *out)
 		} else {
 			out[n++] = (struct boot_mem_range){ r->gpa, r->size, BOOT_MEM_RAM };
 		}
+	}
+	for (unsigned int i = 0; i < cfg->nreserved; i++) {
+		if (n == BOOT_MEM_MAX)
+			return -ENOSPC;
+		out[n] = cfg->reserved[i];
+		out[n++].type = BOOT_MEM_RESERVED;
+	}
+	/* Insertion sort: a handful of entries, and some loaders expect them in order. */
+	for (int i = 1; i < n; i++) {
+		struct boot_mem_range e = out[i];
+		int j = i;
+
+		for (; j > 0 && out[j - 1].addr > e.addr; j--)
+			out[j] = out[j - 1];
+		out[j] = e;
 	}
 	return n;
 }

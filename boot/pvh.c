@@ -125,7 +125,7 @@ static int write_start_info(const struct gmem *mem, const struct boot_config *cf
 		.memmap_paddr = PVH_MEMMAP_GPA,
 	};
 	struct boot_mem_range map[BOOT_MEM_MAX];
-	int n = boot_memmap(mem, map);
+	int n = boot_memmap(mem, cfg, map);
 	size_t len = strlen(cfg->cmdline);
 
 	if (n < 0)

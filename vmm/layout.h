@@ -15,18 +15,61 @@
 #define ACPI_TABLES_SIZE 0x20000
 #define HIGH_MEMORY_GPA 0x100000
 
-/* RAM is split around a 1 GiB hole below 4 GiB for MMIO. */
+/*
+ * RAM is split around a 1 GiB hole below 4 GiB for MMIO:
+ *   0xc0000000-0xcfffffff  PCI 32-bit MMIO window for BARs (256 MiB)
+ *   0xd0000000-0xd0001fff  virtio-mmio windows
+ *   0xe0000000-0xe00fffff  PCI ECAM, bus 0 (reserved in the E820 map and as PNP0C02)
+ *   0xfec00000             I/O APIC
+ *   0xfee00000             local APIC
+ *   0xfffbc000-0xfffbffff  KVM's identity map page and TSS
+ */
 #define MMIO_HOLE_GPA 0xc0000000ULL
 #define MMIO_HOLE_END 0x100000000ULL
+#define PCI_MMIO32_GPA 0xc0000000ULL
+#define PCI_MMIO32_SIZE 0x10000000ULL
+#define PCI_ECAM_GPA 0xe0000000ULL
 #define VIRTIO_MMIO_GPA 0xd0000000ULL /* virtio-mmio windows, 0x200 bytes each */
 #define VIRTIO_MMIO_STRIDE 0x200
 #define VIRTIO_MMIO_MAX_DEVICES 16
-#define VIRTIO_GSI_BASE 16 /* virtio-mmio interrupts: IOAPIC pins 16..23, level */
+#define VIRTIO_GSI_BASE 16 /* virtio-mmio interrupts: IOAPIC pins 16..23, edge */
 #define VIRTIO_GSI_COUNT 8
 #define IOAPIC_GPA 0xfec00000
 #define LAPIC_GPA 0xfee00000
 #define KVM_TSS_GPA 0xfffbd000 /* 3 pages, just below the identity map page */
 #define KVM_IDENTITY_MAP_GPA 0xfffbc000
+
+/*
+ * The PCI 64-bit MMIO window (for 64-bit BARs) starts at the first 1 GiB boundary at or
+ * above the end of RAM, and never below 4 GiB: RAM above the hole starts at 4 GiB, so with
+ * --mem N the end of RAM is max(4 GiB, N + 1 GiB) and the window follows it. 32 GiB fits
+ * any BAR a NIC or a GPU slice needs and stays inside 40 physical address bits (1 TiB)
+ * for guests with up to ~990 GiB of RAM.
+ */
+#define PCI_MMIO64_ALIGN (1ULL << 30)
+#define PCI_MMIO64_SIZE (32ULL << 30)
+
+static inline unsigned long long pci_mmio64_base(unsigned long long ram_end)
+{
+	if (ram_end < MMIO_HOLE_END)
+		ram_end = MMIO_HOLE_END;
+	return (ram_end + PCI_MMIO64_ALIGN - 1) & ~(PCI_MMIO64_ALIGN - 1);
+}
+
+/*
+ * Interrupts. KVM's I/O APIC has 24 pins (KVM_IOAPIC_NUM_PINS): 0-15 are the ISA ones
+ * (we use 2, the PIT; 4, COM1; 8, the RTC), 16-23 are the virtio-mmio devices' (edge).
+ * PCI INTx takes four free ISA pins, 5, 9, 10 and 11, the ones PC firmware has always
+ * handed to PCI; slot S's pin P (0 = INTA) goes to PCI_INTX_GSIS[(S + P) % 4], the usual
+ * swizzle. The _PRT makes them level, active low, as PCI INTx is; KVM's I/O APIC ignores
+ * the polarity bit, so the device model asserts a line by raising it to 1. KVM's default
+ * routing also feeds pins 0-15 to its 8259 model, whose output a guest with I/O APIC mode
+ * keeps masked (LVT0), so nothing else sees them.
+ */
+#define PCI_INTX_GSIS        \
+	{                    \
+		5, 9, 10, 11 \
+	}
 
 /* Port I/O. */
 #define COM1_PORT 0x3f8
@@ -41,5 +84,7 @@
 #define ACPI_RESET_PORT 0x602
 #define ACPI_RESET_VALUE 0x1
 #define ACPI_S5_SLEEP_TYPE 5
+#define PCI_IO_WINDOW_BASE 0xc000 /* the PCI I/O window for BARs: 0xc000-0xffff */
+#define PCI_IO_WINDOW_SIZE 0x4000
 
 #endif

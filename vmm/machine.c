@@ -20,6 +20,7 @@
 #include "boot/boot.h"
 #include "devices/acpi_pm.h"
 #include "devices/i8042.h"
+#include "devices/pci_host.h"
 #include "devices/pvpanic.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
@@ -46,6 +47,7 @@ struct machine {
 	struct i8042 kbc;
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
+	struct pci_host pci;
 	bool devices_ready;
 
 	/* virtio-mmio devices, in window order; described to the guest in the DSDT. */
@@ -148,6 +150,7 @@ static int machine_add_devices(struct machine *m)
 	i8042_init(&m->kbc, &vm->ctl);
 	acpi_pm_init(&m->pm, &vm->ctl, ACPI_S5_SLEEP_TYPE, ACPI_RESET_VALUE);
 	pvpanic_init(&m->pvpanic, &vm->ctl);
+	pci_host_init(&m->pci);
 	m->devices_ready = true;
 
 	ret = serial_attach(&vm->pio, COM1_PORT, &m->com1);
@@ -159,8 +162,11 @@ static int machine_add_devices(struct machine *m)
 		ret = acpi_pm_attach(&vm->pio, &m->pm);
 	if (!ret)
 		ret = pvpanic_attach(&vm->pio, &m->pvpanic);
+	if (!ret)
+		ret = pci_host_attach(&m->pci, &vm->pio, &vm->mmio, PCI_ECAM_GPA);
 	if (ret)
-		pr_err("cannot place the legacy devices on the port bus: %s", strerror(-ret));
+		pr_err("cannot place the legacy devices and the PCI host bridge on the buses: %s",
+		       strerror(-ret));
 	return ret;
 }
 
@@ -332,6 +338,18 @@ static int machine_add_virtio(struct machine *m, const struct vm_opts *o)
 	return ret;
 }
 
+/* Where guest RAM ends: the 64-bit PCI window goes above it. */
+static uint64_t ram_end(const struct gmem *mem)
+{
+	uint64_t end = 0;
+
+	for (unsigned int i = 0; i < mem->count; i++) {
+		if (mem->regions[i].gpa + mem->regions[i].size > end)
+			end = mem->regions[i].gpa + mem->regions[i].size;
+	}
+	return end;
+}
+
 /* What the DSDT says about the devices, so any ACPI kernel finds them. */
 static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 {
@@ -371,6 +389,16 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 			.mmio_endpoints = m->viot_endpoints,
 			.n_mmio_endpoints = m->nviot,
 		},
+		.pci = {
+			.ecam_base = PCI_ECAM_GPA,
+			.io_base = PCI_IO_WINDOW_BASE,
+			.io_size = PCI_IO_WINDOW_SIZE,
+			.mmio32_base = PCI_MMIO32_GPA,
+			.mmio32_size = PCI_MMIO32_SIZE,
+			.mmio64_base = pci_mmio64_base(ram_end(&m->vm.mem)),
+			.mmio64_size = PCI_MMIO64_SIZE,
+			.intx_gsi = PCI_INTX_GSIS,
+		},
 	};
 	void *buf = gmem_ptr(&m->vm.mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	long n;
@@ -391,11 +419,16 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 
 static int machine_load_kernel(struct machine *m, const struct vm_opts *o, uint64_t rsdp)
 {
+	/* Linux checks the MCFG's ECAM against E820 before ACPI is up (mmconfig-shared.c). */
+	static const struct boot_mem_range ecam = { PCI_ECAM_GPA, PCI_HOST_ECAM_SIZE,
+						    BOOT_MEM_RESERVED };
 	struct boot_config cfg = {
 		.cmdline = o->cmdline,
 		.initrd = m->initrd,
 		.initrd_size = m->initrd_size,
 		.rsdp_gpa = rsdp,
+		.reserved = &ecam,
+		.nreserved = 1,
 	};
 	struct boot_entry entry;
 	char err[256];
@@ -607,6 +640,7 @@ static void machine_teardown(struct machine *m)
 		i8042_destroy(&m->kbc);
 		acpi_pm_destroy(&m->pm);
 		pvpanic_destroy(&m->pvpanic);
+		pci_host_destroy(&m->pci);
 	}
 	for (unsigned int i = 0; i < m->ndisks; i++)
 		virtio_blk_destroy(&m->disks[i]);

@@ -11,7 +11,9 @@ int main(void)
 	srunner_add_suite(sr, kvm_suite());
 	srunner_add_suite(sr, vfio_sysfs_suite());
 	srunner_add_suite(sr, acpi_suite());
+	srunner_add_suite(sr, memmap_suite());
 	srunner_add_suite(sr, devices_suite());
+	srunner_add_suite(sr, pci_suite());
 	srunner_add_suite(sr, virtio_suite());
 	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, virtio_console_suite());

@@ -59,6 +59,16 @@ static void reset_config(void)
 		.s5_sleep_type = ACPI_S5_SLEEP_TYPE,
 		.devices = devs,
 		.ndevices = 4,
+		.pci = {
+			.ecam_base = 0xe0000000,
+			.io_base = 0xc000,
+			.io_size = 0x4000,
+			.mmio32_base = 0xc0000000,
+			.mmio32_size = 0x10000000,
+			.mmio64_base = 0x800000000ULL,
+			.mmio64_size = 0x800000000ULL,
+			.intx_gsi = { 5, 9, 10, 11 },
+		},
 	};
 }
 
@@ -221,11 +231,46 @@ START_TEST(pointer_chain_and_checksums)
 
 	reset_config();
 	used = build();
-	ck_assert_uint_eq(le(xsdt(used) + 4, 4), 36 + 2 * 8); /* FADT and MADT */
+	ck_assert_uint_eq(le(xsdt(used) + 4, 4), 36 + 3 * 8); /* FADT, MADT and MCFG */
 	xsdt_find(used, "FACP");
 	xsdt_find(used, "APIC");
 	dsdt(used);
 	ck_assert_uint_eq(le(tables + 16, 4), 0); /* no RSDT */
+}
+END_TEST
+
+START_TEST(mcfg_has_bus_0_of_segment_0)
+{
+	const uint8_t *m;
+
+	reset_config();
+	m = xsdt_find(build(), "MCFG");
+	ck_assert_uint_eq(le(m + 4, 4), 44 + 16);
+	ck_assert_uint_eq(m[8], 1); /* revision */
+	ck_assert_uint_eq(le(m + 36, 8), 0); /* reserved */
+	ck_assert_uint_eq(le(m + 44, 8), 0xe0000000);
+	ck_assert_uint_eq(le(m + 52, 2), 0); /* segment */
+	ck_assert_uint_eq(m[54], 0); /* start bus */
+	ck_assert_uint_eq(m[55], 0); /* end bus */
+}
+END_TEST
+
+START_TEST(no_mcfg_or_pci0_without_a_host_bridge)
+{
+	const uint8_t *x, *d;
+	long used;
+	unsigned int n;
+
+	reset_config();
+	cfg.pci.ecam_base = 0;
+	used = build();
+	x = xsdt(used);
+	n = (le(x + 4, 4) - 36) / 8;
+	ck_assert_uint_eq(n, 2);
+	for (unsigned int i = 0; i < n; i++)
+		ck_assert(memcmp(tables + (le(x + 36 + 8 * i, 8) - ACPI_TABLES_GPA), "MCFG", 4));
+	d = dsdt(used);
+	ck_assert_ptr_null(memmem(d, le(d + 4, 4), "PCI0", 4));
 }
 END_TEST
 
@@ -449,6 +494,18 @@ START_TEST(iasl_accepts_every_table)
 		"Memory32Fixed (ReadWrite",
 		"Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive",
 		"Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive",
+		"Device (PCI0)",
+		"Name (_HID, EisaId (\"PNP0A08\")",
+		"Name (_CID, EisaId (\"PNP0A03\")",
+		"WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,",
+		"0x0CF8,             // Range Minimum",
+		"WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,",
+		"DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
+		"QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
+		"Name (_PRT, Package (0x80)",
+		"Method (_OSC, 4, NotSerialized)",
+		"ToUUID (\"33db4d5b-1ff7-401c-9657-7441c03dd766\")",
+		"Name (_HID, EisaId (\"PNP0C02\")",
 	};
 	char dir[] = "/tmp/nestvm-acpi-XXXXXX";
 	long used;
@@ -459,6 +516,7 @@ START_TEST(iasl_accepts_every_table)
 	disassemble(dir, xsdt(used));
 	disassemble(dir, xsdt_find(used, "FACP"));
 	disassemble(dir, xsdt_find(used, "APIC"));
+	disassemble(dir, xsdt_find(used, "MCFG"));
 	disassemble(dir, dsdt(used));
 	read_file(dir, "dsdt.dsl", dsl, sizeof(dsl));
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
@@ -557,6 +615,37 @@ START_TEST(bad_configs)
 	reset_config();
 	cfg.devices = NULL;
 	ck_assert_int_eq(build_bad(), -EINVAL);
+
+	/* PCI: the bridge's own names are taken; windows must be non-empty and not wrap. */
+	reset_config();
+	devs[0].name = "PCI0";
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	devs[0].name = "PRES";
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	cfg.pci.ecam_base = 0; /* no bridge: the names are free */
+	ck_assert_int_gt(build_bad(), 0);
+	reset_config();
+	cfg.pci.ecam_base = 0xe0080000; /* not 1 MiB aligned */
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	reset_config();
+	cfg.pci.ecam_base = 0x100000000ULL;
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	reset_config();
+	cfg.pci.io_size = 0;
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	reset_config();
+	cfg.pci.io_base = 0xf000; /* 0x4000 ports from there wrap */
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	reset_config();
+	cfg.pci.mmio32_base = 0xf0000000;
+	cfg.pci.mmio32_size = 0x20000000;
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	reset_config();
+	cfg.pci.mmio64_base = UINT64_MAX - 0xfff;
+	ck_assert_int_eq(build_bad(), -EINVAL);
+	cfg.pci.mmio64_size = 0; /* no 64-bit window at all is fine */
+	ck_assert_int_gt(build_bad(), 0);
+
 	reset_config();
 	ck_assert_int_eq(acpi_build(tables, sizeof(tables), ACPI_TABLES_GPA + 8, &cfg, NULL),
 			 -EINVAL); /* the RSDP must be 16-byte aligned */
@@ -702,6 +791,64 @@ START_TEST(aml_resource_template)
 }
 END_TEST
 
+START_TEST(aml_bridge_windows)
+{
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	aml_resources_begin(&a);
+	aml_res_word_bus_number(&a, 0, 0);
+	aml_res_word_io(&a, 0xc000, 0xffff);
+	aml_end(&a);
+	ASSERT_AML(0x11, 37, 0x0a, 34,
+		   /* WordBusNumber: producer, MinFixed, MaxFixed; 0 to 0, length 1 */
+		   0x88, 13, 0, 2, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+		   /* WordIO, EntireRange: 0xc000 to 0xffff, length 0x4000 */
+		   0x88, 13, 0, 1, 0x0c, 3, 0, 0, 0, 0xc0, 0xff, 0xff, 0, 0, 0, 0x40, 0x79, 0);
+	aml_resources_begin(&a);
+	aml_res_dword_memory(&a, 0xc0000000, 0xcfffffff);
+	aml_end(&a);
+	ASSERT_AML(0x11, 31, 0x0a, 28, 0x87, 23, 0, 0, 0x0c, 1, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff,
+		   0xff, 0xff, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x79, 0);
+	/* A length that does not fit its field, an inverted range. */
+	aml_resources_begin(&a);
+	ck_assert_int_eq(aml_res_word_io(&a, 0, 0xffff), -EINVAL);
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	aml_resources_begin(&a);
+	ck_assert_int_eq(aml_res_dword_memory(&a, 2, 1), -EINVAL);
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	aml_resources_begin(&a);
+	ck_assert_int_eq(aml_res_qword_memory_window(&a, 0, UINT64_MAX), -EINVAL);
+}
+END_TEST
+
+START_TEST(aml_methods)
+{
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	aml_method_begin(&a, "_OSC", 4);
+	aml_if_begin(&a);
+	aml_op(&a, AML_OP_LEQUAL);
+	aml_arg(&a, 0);
+	aml_uuid(&a, "33db4d5b-1FF7-401C-9657-7441C03DD766");
+	aml_end(&a);
+	aml_else_begin(&a);
+	aml_end(&a);
+	aml_op(&a, AML_OP_RETURN);
+	aml_arg(&a, 3);
+	aml_end(&a);
+	ASSERT_AML(0x14, 34, '_', 'O', 'S', 'C', 4, 0xa0, 23, 0x93, 0x68, 0x11, 19, 0x0a, 16, 0x5b,
+		   0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40, 0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d,
+		   0xd7, 0x66, 0xa1, 1, 0xa4, 0x6b);
+	ck_assert_int_eq(aml_method_begin(&a, "_OSC", 8), -EINVAL);
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	ck_assert_int_eq(aml_arg(&a, 7), -EINVAL);
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	ck_assert_int_eq(aml_uuid(&a, "33db4d5b-1ff7-401c-9657-7441c03dd76"), -EINVAL);
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	ck_assert_int_eq(aml_uuid(&a, "33db4d5b-1ff7-401c-9657_7441c03dd766"), -EINVAL);
+	aml_init(&a, amlbuf, sizeof(amlbuf));
+	ck_assert_int_eq(aml_uuid(&a, "33db4d5g-1ff7-401c-9657-7441c03dd766"), -EINVAL);
+}
+END_TEST
+
 START_TEST(aml_misuse)
 {
 	aml_init(&a, amlbuf, sizeof(amlbuf));
@@ -747,6 +894,8 @@ Suite *acpi_suite(void)
 	tcase_add_test(tables_tc, too_small_buffer);
 	tcase_add_test(tables_tc, bad_configs);
 	tcase_add_test(tables_tc, no_devices);
+	tcase_add_test(tables_tc, mcfg_has_bus_0_of_segment_0);
+	tcase_add_test(tables_tc, no_mcfg_or_pci0_without_a_host_bridge);
 	tcase_set_timeout(tables_tc, 30);
 	suite_add_tcase(s, tables_tc);
 	tcase_add_test(aml_tc, aml_integers);
@@ -754,6 +903,8 @@ Suite *acpi_suite(void)
 	tcase_add_test(aml_tc, aml_names);
 	tcase_add_test(aml_tc, aml_package_lengths);
 	tcase_add_test(aml_tc, aml_resource_template);
+	tcase_add_test(aml_tc, aml_bridge_windows);
+	tcase_add_test(aml_tc, aml_methods);
 	tcase_add_test(aml_tc, aml_misuse);
 	tcase_add_test(aml_tc, aml_never_writes_past_the_end);
 	suite_add_tcase(s, aml_tc);

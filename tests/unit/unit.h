@@ -9,6 +9,8 @@ Suite *cli_suite(void);
 Suite *devices_suite(void);
 Suite *kvm_suite(void);
 Suite *msix_suite(void);
+Suite *memmap_suite(void);
+Suite *pci_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
 Suite *virtio_console_suite(void);
