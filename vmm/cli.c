@@ -36,6 +36,19 @@ const char cli_help_text[] =
     "  -c, --cpus N         vCPUs, 1 to 254 (default 1)\n"
     "  -d, --debug          print debug messages\n"
     "\n"
+    "Devices of run (virtio devices are virtio-mmio, found by the guest through ACPI):\n"
+    "  --disk PATH[,ro]     a virtio-blk disk on a raw image or block device (up to 4)\n"
+    "  --net tap=NAME       a virtio-net NIC on an existing tap device\n"
+    "  --rng                a virtio-rng (the guest's /dev/hwrng)\n"
+    "  --console serial|virtio\n"
+    "                       the console on ttyS0 (default) or on a virtio-console (hvc0)\n"
+    "  --viommu             a virtio-iommu (found through the ACPI VIOT) that translates\n"
+    "                       the DMA of every virtio device and of --vfio devices\n"
+    "  --vfio DEV           pass a PCI device through: DEV is its VFIO cdev\n"
+    "                       (/dev/vfio/devices/vfioN) or its address (0000:03:00.0), bound\n"
+    "                       to vfio-pci; it needs MSI-X; its DMA goes through iommufd (up\n"
+    "                       to 4)\n"
+    "\n"
     "Debugging (not for normal use):\n"
     "  --no-seccomp         run without the per-thread syscall filters (loudly warned)\n"
     "  --seccomp-selftest THREAD\n"
@@ -130,6 +143,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "net", required_argument, NULL, 'N' },
 		{ "console", required_argument, NULL, 'O' },
 		{ "viommu", no_argument, NULL, 'V' },
+		{ "vfio", required_argument, NULL, 'F' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -195,6 +209,17 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 			break;
 		case 'V':
 			o->viommu = true;
+			break;
+		case 'F':
+			if (o->nvfio == VM_VFIO_MAX)
+				return errmsg(err, errlen, -EINVAL,
+					      "--vfio %s: at most %d passthrough devices", optarg,
+					      VM_VFIO_MAX);
+			if (!*optarg)
+				return errmsg(err, errlen, -EINVAL,
+					      "--vfio needs a device: /dev/vfio/devices/vfioN or a "
+					      "PCI address such as 0000:03:00.0");
+			o->vfio[o->nvfio++] = optarg;
 			break;
 		case 'S':
 			o->no_seccomp = true;

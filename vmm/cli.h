@@ -28,6 +28,8 @@ struct vm_disk {
 	bool readonly;
 };
 
+#define VM_VFIO_MAX 4
+
 struct vm_opts {
 	const char *kernel;
 	const char *initrd;
@@ -41,6 +43,8 @@ struct vm_opts {
 	bool rng;
 	bool virtio_console; /* stdin/stdout on a virtio-console (hvc0) instead of the UART */
 	bool viommu; /* a virtio-iommu, with every virtio device behind it */
+	const char *vfio[VM_VFIO_MAX]; /* --vfio: a VFIO cdev path or a PCI address */
+	unsigned int nvfio;
 	bool no_seccomp;
 	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */
 };

@@ -35,6 +35,7 @@
 #include "layout.h"
 #include "log.h"
 #include "machine.h"
+#include "passthrough.h"
 #include "seccomp.h"
 #include "util.h"
 #include "vcpu.h"
@@ -48,6 +49,8 @@ struct machine {
 	struct acpi_pm pm;
 	struct pvpanic pvpanic;
 	struct pci_host pci;
+	struct passthrough pt;
+	struct acpi_viot viot;
 	bool devices_ready;
 
 	/* virtio-mmio devices, in window order; described to the guest in the DSDT. */
@@ -384,11 +387,7 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 		.reset_value = ACPI_RESET_VALUE,
 		.s5_sleep_type = ACPI_S5_SLEEP_TYPE,
 		.devices = all,
-		.viot = {
-			.iommu_base = m->viommu ? VIRTIO_MMIO_GPA : 0,
-			.mmio_endpoints = m->viot_endpoints,
-			.n_mmio_endpoints = m->nviot,
-		},
+		.viot = m->viot,
 		.pci = {
 			.ecam_base = PCI_ECAM_GPA,
 			.io_base = PCI_IO_WINDOW_BASE,
@@ -403,6 +402,9 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 	void *buf = gmem_ptr(&m->vm.mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	long n;
 
+	cfg.viot.iommu_base = m->viommu ? VIRTIO_MMIO_GPA : 0;
+	cfg.viot.mmio_endpoints = m->viot_endpoints;
+	cfg.viot.n_mmio_endpoints = m->nviot;
 	memcpy(all, legacy, sizeof(legacy));
 	memcpy(all + ARRAY_SIZE(legacy), m->virtio_desc, m->nacpi * sizeof(all[0]));
 	cfg.ndevices = ARRAY_SIZE(legacy) + m->nacpi;
@@ -634,6 +636,7 @@ static void machine_teardown(struct machine *m)
 		vcpu_join(&vm->vcpus[i]);
 	ioloop_destroy(&m->loop);
 	console_restore();
+	passthrough_destroy(&m->pt);
 	if (m->devices_ready) {
 		serial_destroy(&m->com1);
 		rtc_destroy(&m->rtc);
@@ -695,6 +698,7 @@ int machine_run(const struct vm_opts *o)
 		return EXIT_ERROR;
 	m->signal_fd = -1;
 	m->loop.wake_fd = -1;
+	m->pt.iommufd = -1;
 	m->vm.kvm_fd = m->vm.vm_fd = m->vm.stop_fd = -1;
 
 	ret = machine_load_files(m, o);
@@ -708,6 +712,8 @@ int machine_run(const struct vm_opts *o)
 		ret = machine_add_devices(m);
 	if (!ret)
 		ret = machine_add_virtio(m, o);
+	if (!ret)
+		ret = passthrough_setup(&m->pt, &m->vm, &m->pci, m->viommu, o, &m->viot);
 	if (!ret)
 		ret = machine_write_acpi(m, &rsdp);
 	if (!ret)

@@ -14,12 +14,13 @@
 
 /* Every entry says why the thread needs the call; a new one is a visible, reviewed change. */
 static const struct seccomp_rule vcpu_rules[] = {
-	{ "ioctl", "KVM_RUN; KVM_IRQ_LINE from device models; register reads for error reports" },
+	{ "ioctl", "KVM_RUN; KVM_IRQ_LINE; register reads for error reports; MSI-X: "
+		   "KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS" },
 	{ "write", "UART output to the console; log lines; virtio-net transmits to its tap" },
 	{ "read", "virtio-net reads its tap when the driver posts receive buffers" },
 	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
-	{ "pread64", "virtio-blk reads its image file (synchronous I/O on the vCPU thread)" },
-	{ "pwrite64", "virtio-blk writes its image file" },
+	{ "pread64", "virtio-blk reads its image; VFIO config space and trapped BARs" },
+	{ "pwrite64", "virtio-blk writes its image; VFIO config space and trapped BARs" },
 	{ "fdatasync", "virtio-blk FLUSH" },
 	{ "getrandom", "virtio-rng fills the guest's buffers" },
 	{ "brk", "malloc: the virtio-iommu's mapping tree grows on MAP" },
