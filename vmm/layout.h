@@ -12,7 +12,10 @@
 #define BOOT_CMDLINE_MAX 0x10000
 #define EBDA_GPA 0x9fc00
 #define ACPI_TABLES_GPA 0xe0000 /* the RSDP sits in the BIOS area Linux scans */
-#define ACPI_TABLES_SIZE 0x20000
+#define ACPI_TABLES_SIZE 0x10000
+/* The MP table, for kernels without ACPI: Linux scans the first 64 KiB of the F segment. */
+#define MPTABLE_GPA 0xf0000
+#define MPTABLE_SIZE 0x10000
 #define HIGH_MEMORY_GPA 0x100000
 
 /* RAM is split around a 1 GiB hole below 4 GiB for MMIO. */
@@ -21,7 +24,7 @@
 #define VIRTIO_MMIO_GPA 0xd0000000ULL /* virtio-mmio windows, 0x200 bytes each */
 #define VIRTIO_MMIO_STRIDE 0x200
 #define VIRTIO_MMIO_MAX_DEVICES 16
-#define VIRTIO_GSI_BASE 16 /* virtio-mmio interrupts: IOAPIC pins 16..23, level */
+#define VIRTIO_GSI_BASE 16 /* virtio-mmio interrupts: IOAPIC pins 16..23, edge */
 #define VIRTIO_GSI_COUNT 8
 #define IOAPIC_GPA 0xfec00000
 #define LAPIC_GPA 0xfee00000
@@ -29,6 +32,7 @@
 #define KVM_IDENTITY_MAP_GPA 0xfffbc000
 
 /* Port I/O. */
+#define PIT_IRQ 0 /* KVM's in-kernel PIT raises GSI 0: I/O APIC pin 0 */
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
 #define I8042_DATA_PORT 0x60
