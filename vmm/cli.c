@@ -36,6 +36,21 @@ const char cli_help_text[] =
     "  -c, --cpus N         vCPUs, 1 to 254 (default 1)\n"
     "  -d, --debug          print debug messages\n"
     "\n"
+    "Devices, on virtio-mmio (an ACPI kernel finds them in the DSDT; at most 8 in all):\n"
+    "  --disk PATH[,ro]     a virtio-blk disk backed by the file PATH (up to 4)\n"
+    "  --net tap=NAME       a virtio-net NIC on the host's tap device NAME\n"
+    "  --rng                a virtio-rng (the guest's /dev/hwrng)\n"
+    "  --console KIND       serial (ttyS0, the default) or virtio (a virtio-console, hvc0)\n"
+    "  --viommu             a virtio-iommu, found through the ACPI VIOT, that translates the\n"
+    "                       DMA of every virtio device\n"
+    "  --virtio-cmdline     for kernels without ACPI: put the virtio devices on the kernel\n"
+    "                       command line (virtio_mmio.device=, the kernel needs\n"
+    "                       CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES) and describe the machine\n"
+    "                       in an MP table only, with no ACPI tables; not with --viommu.\n"
+    "                       Without ACPI the guest cannot power off: its poweroff halts\n"
+    "                       (stop it with Ctrl-A x), its reboot ends nestvm with status 4,\n"
+    "                       and nestvm's own initramfs reboots instead of powering off\n"
+    "\n"
     "Debugging (not for normal use):\n"
     "  --no-seccomp         run without the per-thread syscall filters (loudly warned)\n"
     "  --seccomp-selftest THREAD\n"
@@ -130,6 +145,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "net", required_argument, NULL, 'N' },
 		{ "console", required_argument, NULL, 'O' },
 		{ "viommu", no_argument, NULL, 'V' },
+		{ "virtio-cmdline", no_argument, NULL, 'L' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -196,6 +212,9 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		case 'V':
 			o->viommu = true;
 			break;
+		case 'L':
+			o->virtio_cmdline = true;
+			break;
 		case 'S':
 			o->no_seccomp = true;
 			break;
@@ -221,6 +240,10 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 	if (!o->kernel)
 		return errmsg(err, errlen, -EINVAL,
 			      "run needs a kernel: nestvm run -k PATH/TO/bzImage");
+	if (o->viommu && o->virtio_cmdline)
+		return errmsg(err, errlen, -EINVAL,
+			      "--viommu needs ACPI (the guest finds the virtio-iommu in the VIOT "
+			      "table), which --virtio-cmdline leaves out: drop one of them");
 	return 0;
 }
 

@@ -41,6 +41,8 @@ struct vm_opts {
 	bool rng;
 	bool virtio_console; /* stdin/stdout on a virtio-console (hvc0) instead of the UART */
 	bool viommu; /* a virtio-iommu, with every virtio device behind it */
+	/* virtio devices on the kernel command line, the machine in an MP table, no ACPI */
+	bool virtio_cmdline;
 	bool no_seccomp;
 	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */
 };
