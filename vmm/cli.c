@@ -36,14 +36,20 @@ const char cli_help_text[] =
     "  -c, --cpus N         vCPUs, 1 to 254 (default 1)\n"
     "  -d, --debug          print debug messages\n"
     "\n"
-    "Devices of run (virtio devices are virtio-mmio, found by the guest through ACPI):\n"
-    "  --disk PATH[,ro]     a virtio-blk disk on a raw image or block device (up to 4)\n"
-    "  --net tap=NAME       a virtio-net NIC on an existing tap device\n"
+    "Devices, on virtio-mmio (an ACPI kernel finds them in the DSDT; at most 8 in all):\n"
+    "  --disk PATH[,ro]     a virtio-blk disk backed by the file PATH (up to 4)\n"
+    "  --net tap=NAME       a virtio-net NIC on the host's tap device NAME\n"
     "  --rng                a virtio-rng (the guest's /dev/hwrng)\n"
-    "  --console serial|virtio\n"
-    "                       the console on ttyS0 (default) or on a virtio-console (hvc0)\n"
-    "  --viommu             a virtio-iommu (found through the ACPI VIOT) that translates\n"
-    "                       the DMA of every virtio device and of --vfio devices\n"
+    "  --console KIND       serial (ttyS0, the default) or virtio (a virtio-console, hvc0)\n"
+    "  --viommu             a virtio-iommu, found through the ACPI VIOT, that translates the\n"
+    "                       DMA of every virtio device and of --vfio devices\n"
+    "  --virtio-cmdline     for kernels without ACPI: put the virtio devices on the kernel\n"
+    "                       command line (virtio_mmio.device=, the kernel needs\n"
+    "                       CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES) and describe the machine\n"
+    "                       in an MP table only, with no ACPI tables; not with --viommu.\n"
+    "                       Without ACPI the guest cannot power off: its poweroff halts\n"
+    "                       (stop it with Ctrl-A x), its reboot ends nestvm with status 4,\n"
+    "                       and nestvm's own initramfs reboots instead of powering off\n"
     "  --vfio DEV           pass a PCI device through: DEV is its VFIO cdev\n"
     "                       (/dev/vfio/devices/vfioN) or its address (0000:03:00.0), bound\n"
     "                       to vfio-pci; it needs MSI-X; its DMA goes through iommufd (up\n"
@@ -144,6 +150,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "console", required_argument, NULL, 'O' },
 		{ "viommu", no_argument, NULL, 'V' },
 		{ "vfio", required_argument, NULL, 'F' },
+		{ "virtio-cmdline", no_argument, NULL, 'L' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -221,6 +228,9 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 					      "PCI address such as 0000:03:00.0");
 			o->vfio[o->nvfio++] = optarg;
 			break;
+		case 'L':
+			o->virtio_cmdline = true;
+			break;
 		case 'S':
 			o->no_seccomp = true;
 			break;
@@ -246,6 +256,10 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 	if (!o->kernel)
 		return errmsg(err, errlen, -EINVAL,
 			      "run needs a kernel: nestvm run -k PATH/TO/bzImage");
+	if (o->viommu && o->virtio_cmdline)
+		return errmsg(err, errlen, -EINVAL,
+			      "--viommu needs ACPI (the guest finds the virtio-iommu in the VIOT "
+			      "table), which --virtio-cmdline leaves out: drop one of them");
 	return 0;
 }
 

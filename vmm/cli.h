@@ -45,6 +45,8 @@ struct vm_opts {
 	bool viommu; /* a virtio-iommu, with every virtio device behind it */
 	const char *vfio[VM_VFIO_MAX]; /* --vfio: a VFIO cdev path or a PCI address */
 	unsigned int nvfio;
+	/* virtio devices on the kernel command line, the machine in an MP table, no ACPI */
+	bool virtio_cmdline;
 	bool no_seccomp;
 	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */
 };

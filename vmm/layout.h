@@ -12,7 +12,10 @@
 #define BOOT_CMDLINE_MAX 0x10000
 #define EBDA_GPA 0x9fc00
 #define ACPI_TABLES_GPA 0xe0000 /* the RSDP sits in the BIOS area Linux scans */
-#define ACPI_TABLES_SIZE 0x20000
+#define ACPI_TABLES_SIZE 0x10000
+/* The MP table, for kernels without ACPI: Linux scans the first 64 KiB of the F segment. */
+#define MPTABLE_GPA 0xf0000
+#define MPTABLE_SIZE 0x10000
 #define HIGH_MEMORY_GPA 0x100000
 
 /*
@@ -72,6 +75,7 @@ static inline unsigned long long pci_mmio64_base(unsigned long long ram_end)
 	}
 
 /* Port I/O. */
+#define PIT_IRQ 0 /* KVM's in-kernel PIT raises GSI 0: I/O APIC pin 0 */
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
 #define I8042_DATA_PORT 0x60

@@ -18,6 +18,7 @@
 
 #include "boot/acpi.h"
 #include "boot/boot.h"
+#include "boot/mptable.h"
 #include "devices/acpi_pm.h"
 #include "devices/i8042.h"
 #include "devices/pci_host.h"
@@ -39,6 +40,7 @@
 #include "seccomp.h"
 #include "util.h"
 #include "vcpu.h"
+#include "virtio_cmdline.h"
 #include "vm.h"
 
 struct machine {
@@ -87,6 +89,7 @@ struct machine {
 	int signal_fd;
 	void *kernel, *initrd;
 	size_t kernel_size, initrd_size;
+	char *cmdline; /* --virtio-cmdline: the user's, after the devices */
 };
 
 static void *read_whole_file(const char *what, const char *path, size_t *size)
@@ -419,13 +422,77 @@ static int machine_write_acpi(struct machine *m, uint64_t *rsdp)
 	return 0;
 }
 
+/*
+ * The interrupts the MP table routes, each ISA IRQ and GSI to the I/O APIC pin of the same
+ * number, as KVM's default GSI routing wires them: the PIT, COM1, the RTC (ISA, edge, active
+ * high) and each virtio device's GSI (edge, as its irqfd pulses it). Written always: a kernel
+ * that has ACPI takes the MADT instead, one without ACPI (or booted with acpi=off) gets its
+ * CPUs and I/O APIC from here.
+ */
+static int machine_write_mptable(struct machine *m)
+{
+	struct mptable_irq irqs[3 + VIRTIO_MMIO_MAX_DEVICES] = {
+		{ .irq = PIT_IRQ, .pin = PIT_IRQ },
+		{ .irq = COM1_IRQ, .pin = COM1_IRQ },
+		{ .irq = RTC_IRQ, .pin = RTC_IRQ },
+	};
+	struct mptable_config cfg = {
+		.ncpus = m->vm.ncpus,
+		.lapic_addr = LAPIC_GPA,
+		.ioapic_addr = IOAPIC_GPA,
+		.ioapic_id = 0, /* what KVM's in-kernel I/O APIC reports */
+		.irqs = irqs,
+		.nirqs = 3,
+	};
+	void *buf = gmem_ptr(&m->vm.mem, MPTABLE_GPA, MPTABLE_SIZE);
+	long n;
+
+	for (unsigned int i = 0; i < m->nvirtio; i++) {
+		uint8_t gsi = VIRTIO_GSI_BASE + i;
+
+		irqs[cfg.nirqs++] = (struct mptable_irq){ .irq = gsi, .pin = gsi };
+	}
+	n = buf ? mptable_build(buf, MPTABLE_SIZE, MPTABLE_GPA, &cfg) : -EFAULT;
+	if (n < 0) {
+		pr_err("cannot build the MP table: %s", strerror(-n));
+		return n;
+	}
+	pr_debug("MP table: %ld bytes at %#x", n, MPTABLE_GPA);
+	return 0;
+}
+
+/*
+ * --virtio-cmdline: each virtio device as virtio_mmio.device=, its IRQ the GSI, which is the
+ * Linux IRQ number only where the MP table set up the I/O APIC (no ACPI: with ACPI's
+ * hardware-reduced mode Linux maps GSIs to IRQs only for ACPI devices).
+ */
+static const char *machine_cmdline(struct machine *m, const struct vm_opts *o)
+{
+	struct virtio_cmdline_dev devs[VIRTIO_MMIO_MAX_DEVICES];
+
+	if (!o->virtio_cmdline)
+		return o->cmdline;
+	for (unsigned int i = 0; i < m->nvirtio; i++)
+		devs[i] = (struct virtio_cmdline_dev){
+			.base = VIRTIO_MMIO_GPA + i * VIRTIO_MMIO_STRIDE,
+			.size = VIRTIO_MMIO_STRIDE,
+			.irq = VIRTIO_GSI_BASE + i,
+		};
+	m->cmdline = virtio_cmdline_build(o->cmdline, devs, m->nvirtio);
+	if (!m->cmdline)
+		pr_err("no memory for the kernel command line");
+	else
+		pr_debug("kernel command line: %s", m->cmdline);
+	return m->cmdline;
+}
+
 static int machine_load_kernel(struct machine *m, const struct vm_opts *o, uint64_t rsdp)
 {
 	/* Linux checks the MCFG's ECAM against E820 before ACPI is up (mmconfig-shared.c). */
 	static const struct boot_mem_range ecam = { PCI_ECAM_GPA, PCI_HOST_ECAM_SIZE,
 						    BOOT_MEM_RESERVED };
 	struct boot_config cfg = {
-		.cmdline = o->cmdline,
+		.cmdline = machine_cmdline(m, o),
 		.initrd = m->initrd,
 		.initrd_size = m->initrd_size,
 		.rsdp_gpa = rsdp,
@@ -436,6 +503,8 @@ static int machine_load_kernel(struct machine *m, const struct vm_opts *o, uint6
 	char err[256];
 	int ret;
 
+	if (!cfg.cmdline)
+		return -ENOMEM;
 	switch (boot_image_kind(m->kernel, m->kernel_size)) {
 	case IMAGE_BZIMAGE:
 		ret = bzimage_load(&m->vm.mem, m->kernel, m->kernel_size, &cfg, &entry, err,
@@ -668,6 +737,7 @@ static void machine_teardown(struct machine *m)
 		close(m->signal_fd);
 	free(m->kernel);
 	free(m->initrd);
+	free(m->cmdline);
 }
 
 static int machine_load_files(struct machine *m, const struct vm_opts *o)
@@ -715,6 +785,9 @@ int machine_run(const struct vm_opts *o)
 	if (!ret)
 		ret = passthrough_setup(&m->pt, &m->vm, &m->pci, m->viommu, o, &m->viot);
 	if (!ret)
+		ret = machine_write_mptable(m);
+	/* --virtio-cmdline: no ACPI, or an ACPI kernel would not map the devices' IRQs. */
+	if (!ret && !o->virtio_cmdline)
 		ret = machine_write_acpi(m, &rsdp);
 	if (!ret)
 		ret = machine_create_vcpus(m);

@@ -12,6 +12,7 @@ int main(void)
 	srunner_add_suite(sr, vfio_sysfs_suite());
 	srunner_add_suite(sr, acpi_suite());
 	srunner_add_suite(sr, memmap_suite());
+	srunner_add_suite(sr, mptable_suite());
 	srunner_add_suite(sr, devices_suite());
 	srunner_add_suite(sr, pci_suite());
 	srunner_add_suite(sr, virtio_suite());

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmm/cli.h"
+#include "vmm/virtio_cmdline.h"
 #include "unit.h"
 
 static enum cli_command cmd;
@@ -136,6 +138,51 @@ START_TEST(run_devices)
 }
 END_TEST
 
+START_TEST(run_virtio_cmdline)
+{
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--disk", "a.img", "--rng"), 0);
+	ck_assert(!opts.virtio_cmdline);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--disk", "a.img", "--virtio-cmdline"), 0);
+	ck_assert(opts.virtio_cmdline);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--virtio-cmdline", "--viommu"), -EINVAL);
+	ck_assert_str_eq(err, "--viommu needs ACPI (the guest finds the virtio-iommu in the VIOT "
+			      "table), which --virtio-cmdline leaves out: drop one of them");
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--viommu", "--virtio-cmdline"), -EINVAL);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--virtio-cmdline=1"), -EINVAL);
+}
+END_TEST
+
+/* The devices come before the user's command line: after a bare "--" they would be init's. */
+START_TEST(virtio_cmdline_strings)
+{
+	static const struct virtio_cmdline_dev devs[] = {
+		{ .base = 0xd0000000, .size = 0x200, .irq = 16 },
+		{ .base = 0xd0000200, .size = 0x200, .irq = 17 },
+	};
+	char *s = virtio_cmdline_build("console=ttyS0 quiet -- sh -c 'echo hi'", devs, 2);
+
+	ck_assert_str_eq(s, "virtio_mmio.device=0x200@0xd0000000:16 "
+			    "virtio_mmio.device=0x200@0xd0000200:17 "
+			    "console=ttyS0 quiet -- sh -c 'echo hi'");
+	free(s);
+	s = virtio_cmdline_build("console=ttyS0", devs, 0);
+	ck_assert_str_eq(s, "console=ttyS0");
+	free(s);
+	s = virtio_cmdline_build("", devs, 1);
+	ck_assert_str_eq(s, "virtio_mmio.device=0x200@0xd0000000:16 ");
+	free(s);
+	/* the widest numbers fit */
+	{
+		struct virtio_cmdline_dev big = { UINT64_MAX, UINT64_MAX, 4294967295u };
+
+		s = virtio_cmdline_build("x", &big, 1);
+		ck_assert_str_eq(s, "virtio_mmio.device=0xffffffffffffffff@0xffffffffffffffff:"
+				    "4294967295 x");
+		free(s);
+	}
+}
+END_TEST
+
 START_TEST(host_memory)
 {
 	struct vm_opts o = { .mem = 1ULL << 40 };
@@ -152,8 +199,10 @@ END_TEST
 START_TEST(help_mentions_every_option)
 {
 	static const char *const names[] = {
-		"--kernel", "--initrd", "--cmdline", "--mem",	     "--cpus",
-		"--debug",  "probe",	"run",	     "--no-seccomp", "--seccomp-selftest"
+		"--kernel",	   "--initrd", "--cmdline", "--mem",	    "--cpus",
+		"--debug",	   "probe",    "run",	    "--no-seccomp", "--seccomp-selftest",
+		"--disk",	   "--net",    "--rng",	    "--console",    "--viommu",
+		"--virtio-cmdline"
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -172,6 +221,8 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, run_options);
 	tcase_add_test(tc, run_bad_input);
 	tcase_add_test(tc, run_devices);
+	tcase_add_test(tc, run_virtio_cmdline);
+	tcase_add_test(tc, virtio_cmdline_strings);
 	tcase_add_test(tc, host_memory);
 	tcase_add_test(tc, help_mentions_every_option);
 	suite_add_tcase(s, tc);

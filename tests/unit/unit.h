@@ -11,6 +11,7 @@ Suite *kvm_suite(void);
 Suite *msix_suite(void);
 Suite *memmap_suite(void);
 Suite *pci_suite(void);
+Suite *mptable_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
 Suite *virtio_console_suite(void);
