@@ -8,6 +8,7 @@ Suite *acpi_suite(void);
 Suite *cli_suite(void);
 Suite *devices_suite(void);
 Suite *kvm_suite(void);
+Suite *maptree_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
 Suite *virtio_console_suite(void);
