@@ -3,7 +3,8 @@
  * What the virtio-iommu model asks of a backend. The model parses and validates every request;
  * a backend only holds the address spaces (domains) and applies changes the model has already
  * judged legal. Backends: emulated (a mapping tree per domain, for emulated devices; here),
- * later ioas / nested / shadow for VFIO endpoints. The model never calls iommufd itself.
+ * ioas (backend_ioas.h: an iommufd IOAS per domain, for VFIO endpoints), later nested /
+ * shadow. The model never calls iommufd itself.
  *
  * Threads: the model calls every op with its own lock held (write side for changes, read side
  * for translate), so a backend needs no lock of its own for domain state; translate may run on
@@ -33,15 +34,28 @@ struct viommu_backend_ops {
 	 * Optional: endpoint @ep_opaque (what the VMM registered) joins / leaves @domain.
 	 * Backends that program hardware (VFIO) act here. attach replaces: the endpoint may still
 	 * be in another domain of this backend, and is in @domain alone afterwards (no detach
-	 * call for the old one); on failure (-errno) it stays where it was. detach is called
+	 * call for the old one); on failure (-errno; -ENOMEM is NOMEM, the rest UNSUPP) it stays
+	 * where it was. detach is called
 	 * only when the endpoint is left in no domain (DETACH, reset).
 	 */
 	int (*attach)(void *ctx, void *domain, void *ep_opaque);
 	void (*detach)(void *ctx, void *domain, void *ep_opaque);
 	/*
+	 * Optional: endpoint @ep_opaque is in no domain (just registered, DETACH, reset, or
+	 * config.bypass changed while it is unattached). With @bypass its DMA must reach guest
+	 * RAM untranslated (identity), otherwise it must be blocked (spec: config.bypass).
+	 * Backends that program hardware act here, before detach and before the old domain is
+	 * freed; the emulated backend needs nothing (viommu_translate() reads config.bypass).
+	 * 0, or -errno and the device keeps what it had: DETACH then fails with DEVERR and the
+	 * endpoint stays attached.
+	 */
+	int (*unattached)(void *ctx, void *ep_opaque, bool bypass);
+	/*
 	 * Maps [@iova, @iova_end] (inclusive) to @gpa with VIOMMU_MAP_* @flags. The model has
 	 * checked alignment, ranges and flags. -EEXIST when the range overlaps a mapping (nothing
-	 * changes), -ENOMEM / -ENOSPC when out of resources.
+	 * changes), -ENOMEM / -ENOSPC when out of resources (NOMEM), -EINVAL when the host
+	 * refuses the range (a reserved IOVA of an attached device: INVAL), -EOPNOTSUPP for a
+	 * kind of mapping the backend cannot make (UNSUPP); anything else is DEVERR.
 	 */
 	int (*map)(void *ctx, void *domain, uint64_t iova, uint64_t iova_end, uint64_t gpa,
 		   uint32_t flags);

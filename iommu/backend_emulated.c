@@ -1,26 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The emulated virtio-iommu backend: each domain is an AVL tree of disjoint mappings keyed by
- * their first IOVA. Disjointness makes the containing mapping of an address the only candidate
- * on the search path, so lookup, insert and delete are all O(log n); UNMAP of k mappings is
- * O(k log n). Locking is the model's (see backend.h).
+ * The emulated virtio-iommu backend: each domain is a mapping tree (maptree.h), so lookup,
+ * insert and delete are O(log n) and UNMAP of k mappings is O(k log n). Locking is the
+ * model's (see backend.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "backend.h"
-
-struct emu_node {
-	struct emu_node *left, *right;
-	uint64_t start, end; /* inclusive */
-	uint64_t gpa;
-	uint32_t flags;
-	int height;
-};
+#include "maptree.h"
 
 struct emu_domain {
-	struct emu_node *root;
-	unsigned long count;
+	struct maptree maps;
 	bool bypass;
 };
 
@@ -28,165 +19,6 @@ struct emu_backend {
 	struct viommu_backend be; /* first: handed out as the public object */
 	unsigned long max_mappings, count;
 };
-
-static int height(const struct emu_node *n)
-{
-	return n ? n->height : 0;
-}
-
-static void update(struct emu_node *n)
-{
-	int l = height(n->left), r = height(n->right);
-
-	n->height = (l > r ? l : r) + 1;
-}
-
-static struct emu_node *rotate_right(struct emu_node *n)
-{
-	struct emu_node *l = n->left;
-
-	n->left = l->right;
-	l->right = n;
-	update(n);
-	update(l);
-	return l;
-}
-
-static struct emu_node *rotate_left(struct emu_node *n)
-{
-	struct emu_node *r = n->right;
-
-	n->right = r->left;
-	r->left = n;
-	update(n);
-	update(r);
-	return r;
-}
-
-static struct emu_node *rebalance(struct emu_node *n)
-{
-	int balance;
-
-	update(n);
-	balance = height(n->left) - height(n->right);
-	if (balance > 1) {
-		if (height(n->left->left) < height(n->left->right))
-			n->left = rotate_left(n->left);
-		return rotate_right(n);
-	}
-	if (balance < -1) {
-		if (height(n->right->right) < height(n->right->left))
-			n->right = rotate_right(n->right);
-		return rotate_left(n);
-	}
-	return n;
-}
-
-/* The caller has checked that @node overlaps nothing in the tree. */
-static struct emu_node *insert(struct emu_node *root, struct emu_node *node)
-{
-	if (!root)
-		return node;
-	if (node->start < root->start)
-		root->left = insert(root->left, node);
-	else
-		root->right = insert(root->right, node);
-	return rebalance(root);
-}
-
-/* Unlinks the leftmost node of @root into *@min. */
-static struct emu_node *remove_min(struct emu_node *root, struct emu_node **min)
-{
-	if (!root->left) {
-		*min = root;
-		return root->right;
-	}
-	root->left = remove_min(root->left, min);
-	return rebalance(root);
-}
-
-/* Removes and frees the node starting at @start, which exists. */
-static struct emu_node *erase(struct emu_node *root, uint64_t start)
-{
-	struct emu_node *l, *r, *min;
-
-	if (!root)
-		return NULL;
-	if (start < root->start) {
-		root->left = erase(root->left, start);
-		return rebalance(root);
-	}
-	if (start > root->start) {
-		root->right = erase(root->right, start);
-		return rebalance(root);
-	}
-	l = root->left;
-	r = root->right;
-	free(root);
-	if (!r)
-		return l;
-	r = remove_min(r, &min);
-	min->left = l;
-	min->right = r;
-	return rebalance(min);
-}
-
-/* The mapping that contains @addr, or NULL. */
-static struct emu_node *find(struct emu_node *n, uint64_t addr)
-{
-	while (n) {
-		if (addr < n->start)
-			n = n->left;
-		else if (addr > n->end)
-			n = n->right;
-		else
-			return n;
-	}
-	return NULL;
-}
-
-/* The mapping with the greatest start <= @addr, or NULL. */
-static struct emu_node *floor_node(struct emu_node *n, uint64_t addr)
-{
-	struct emu_node *best = NULL;
-
-	while (n) {
-		if (n->start <= addr) {
-			best = n;
-			n = n->right;
-		} else {
-			n = n->left;
-		}
-	}
-	return best;
-}
-
-/* The mapping with the least start >= @addr, or NULL. */
-static struct emu_node *ceil_node(struct emu_node *n, uint64_t addr)
-{
-	struct emu_node *best = NULL;
-
-	while (n) {
-		if (n->start >= addr) {
-			best = n;
-			n = n->left;
-		} else {
-			n = n->right;
-		}
-	}
-	return best;
-}
-
-static void free_tree(struct emu_node *n)
-{
-	while (n) {
-		struct emu_node *r = n->right;
-
-		free_tree(n->left); /* depth is bounded by the AVL height */
-		free(n);
-		n = r;
-	}
-}
 
 static int emu_domain_alloc(void *ctx, bool bypass, void **domain)
 {
@@ -207,8 +39,8 @@ static void emu_domain_free(void *ctx, void *domain)
 
 	if (!d)
 		return;
-	free_tree(d->root);
-	eb->count -= d->count;
+	eb->count -= d->maps.count;
+	maptree_clear(&d->maps);
 	free(d);
 }
 
@@ -217,55 +49,29 @@ static int emu_map(void *ctx, void *domain, uint64_t iova, uint64_t iova_end, ui
 {
 	struct emu_backend *eb = ctx;
 	struct emu_domain *d = domain;
-	struct emu_node *n;
+	int ret;
 
 	if (iova_end < iova)
 		return -EINVAL;
-	/* Anything overlapping [iova, iova_end] shows as the last mapping starting <= iova_end. */
-	n = floor_node(d->root, iova_end);
-	if (n && n->end >= iova)
+	if (maptree_overlaps(&d->maps, iova, iova_end))
 		return -EEXIST;
 	if (eb->count >= eb->max_mappings)
 		return -ENOSPC;
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->start = iova;
-	n->end = iova_end;
-	n->gpa = gpa;
-	n->flags = flags;
-	n->height = 1;
-	d->root = insert(d->root, n);
-	d->count++;
-	eb->count++;
-	return 0;
+	ret = maptree_insert(&d->maps, iova, iova_end, gpa, flags);
+	if (!ret)
+		eb->count++;
+	return ret;
 }
 
 static int emu_unmap(void *ctx, void *domain, uint64_t start, uint64_t end)
 {
 	struct emu_backend *eb = ctx;
 	struct emu_domain *d = domain;
-	struct emu_node *n;
+	int ret = maptree_check_unmap(&d->maps, start, end);
 
-	if (end < start)
-		return -EINVAL;
-	n = find(d->root, start);
-	if (n && n->start != start)
-		return -ERANGE;
-	n = find(d->root, end);
-	if (n && n->end != end)
-		return -ERANGE;
-	/* Every mapping starting inside the range now also ends inside it. */
-	while ((n = ceil_node(d->root, start)) && n->start <= end) {
-		uint64_t next = n->end;
-
-		d->root = erase(d->root, n->start);
-		d->count--;
-		eb->count--;
-		if (next >= end)
-			break;
-		start = next + 1;
-	}
+	if (ret)
+		return ret;
+	eb->count -= maptree_remove(&d->maps, start, end);
 	return 0;
 }
 
@@ -273,17 +79,17 @@ static int emu_translate(void *ctx, void *domain, uint64_t iova, uint64_t *gpa, 
 			 uint32_t *flags)
 {
 	const struct emu_domain *d = domain;
-	const struct emu_node *n;
+	const struct maptree_map *m;
 	uint64_t left;
 
 	(void)ctx;
-	n = find(d->root, iova);
-	if (!n)
+	m = maptree_find(&d->maps, iova);
+	if (!m)
 		return -ENOENT;
-	left = n->end - iova; /* bytes after @iova */
-	*gpa = n->gpa + (iova - n->start);
+	left = m->end - iova; /* bytes after @iova */
+	*gpa = m->gpa + (iova - m->start);
 	*contig = left == UINT64_MAX ? UINT64_MAX : left + 1;
-	*flags = n->flags;
+	*flags = m->flags;
 	return 0;
 }
 

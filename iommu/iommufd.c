@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "uapi_compat.h"
 #include "iommufd.h"
+#include "iova_ranges.h"
 
 static int xioctl(int fd, unsigned long req, void *arg)
 {
@@ -41,10 +43,18 @@ int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)
 int iommufd_ioas_map(int fd, uint32_t ioas_id, const void *va, uint64_t len, uint64_t iova,
 		     bool writeable)
 {
+	return iommufd_ioas_map_prot(fd, ioas_id, va, len, iova,
+				     IOMMU_IOAS_MAP_READABLE |
+					 (writeable ? IOMMU_IOAS_MAP_WRITEABLE : 0));
+}
+
+int iommufd_ioas_map_prot(int fd, uint32_t ioas_id, const void *va, uint64_t len, uint64_t iova,
+			  uint32_t prot)
+{
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 (writeable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+			 (prot & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)),
 		.ioas_id = ioas_id,
 		.user_va = (uintptr_t)va,
 		.length = len,
@@ -66,6 +76,27 @@ int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len, ui
 
 	if (!ret && unmapped)
 		*unmapped = cmd.length;
+	return ret;
+}
+
+int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id, struct iova_span *ranges, uint32_t cap,
+			     uint32_t *num)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = cap,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	int ret;
+
+	/* struct iova_span is laid out as struct iommu_iova_range: the kernel fills it. */
+	_Static_assert(sizeof(struct iova_span) == sizeof(struct iommu_iova_range), "layout");
+	_Static_assert(offsetof(struct iova_span, last) == offsetof(struct iommu_iova_range, last),
+		       "layout");
+	ret = xioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+	if (!ret || ret == -EMSGSIZE)
+		*num = cmd.num_iovas;
 	return ret;
 }
 

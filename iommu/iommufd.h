@@ -21,9 +21,20 @@ int iommufd_ioas_alloc(int fd, uint32_t *ioas_id);
 /* Maps @len bytes of our address space at @va to @iova (fixed) in @ioas_id. */
 int iommufd_ioas_map(int fd, uint32_t ioas_id, const void *va, uint64_t len, uint64_t iova,
 		     bool writeable);
+/* The same with the access named: IOMMU_IOAS_MAP_READABLE / _WRITEABLE bits in @prot. */
+int iommufd_ioas_map_prot(int fd, uint32_t ioas_id, const void *va, uint64_t len, uint64_t iova,
+			  uint32_t prot);
 /* Unmaps [iova, iova + len); *unmapped (optional) says how much was really unmapped. */
 int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len, uint64_t *unmapped);
 
+struct iova_span;
+/*
+ * The IOVA ranges usable in @ioas_id now (every attached device's limits applied), in
+ * ascending order: up to @cap into @ranges, and *@num says how many there are (more than @cap
+ * means call again with room for them; the call then returns -EMSGSIZE).
+ */
+int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id, struct iova_span *ranges, uint32_t cap,
+			     uint32_t *num);
 /* Allocates a paging HWPT on @pt_id for device @dev_id; @flags: IOMMU_HWPT_ALLOC_*. */
 int iommufd_hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags, uint32_t *hwpt_id);
 /* Allocates a nested (stage-1) HWPT on @parent_id with driver data @data of @type. */

@@ -179,8 +179,14 @@ struct iommu_hwpt_invalidate {
 
 enum {
 	IOMMU_TEST_OP_MOCK_DOMAIN = 2,
+	IOMMU_TEST_OP_MD_CHECK_MAP = 3,
 	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10,
 	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
+};
+
+enum {
+	MOCK_APERTURE_START = 1UL << 24,
+	MOCK_APERTURE_LAST = (1UL << 31) - 1,
 };
 
 enum {
@@ -202,6 +208,11 @@ struct iommu_test_cmd {
 		struct {
 			__u32 pt_id;
 		} mock_domain_replace;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} check_map;
 		struct {
 			__u32 id;
 			__u32 iotlb;

@@ -23,12 +23,19 @@ struct viommu_domain {
 	void *obj; /* the backend's domain */
 };
 
+struct viommu_resv {
+	uint64_t start, end;
+	uint8_t subtype;
+};
+
 struct viommu_endpoint {
 	struct viommu *v;
 	uint32_t id;
 	enum viommu_endpoint_kind kind;
 	void *opaque;
 	struct viommu_domain *domain; /* NULL: not attached */
+	struct viommu_resv *resv; /* reported by PROBE after the MSI doorbell */
+	unsigned int nr_resv;
 };
 
 struct viommu {
@@ -46,6 +53,7 @@ struct viommu {
 	/* A domain lives while an endpoint is attached, so there are at most nr_eps of them. */
 	struct viommu_domain **domains;
 	size_t nr_domains;
+	bool any_resv; /* some endpoint has reserved regions: MAP must check them */
 
 	pthread_mutex_t fault_lock; /* the fault ring and the notify hook */
 	struct virtio_iommu_fault *faults;
@@ -126,6 +134,16 @@ void viommu_set_backend(struct viommu *v, enum viommu_endpoint_kind kind,
 	pthread_rwlock_unlock(&v->lock);
 }
 
+/* Tells @ep's backend that the endpoint is in no domain, and what config.bypass says. */
+static int set_unattached(struct viommu *v, struct viommu_endpoint *ep)
+{
+	const struct viommu_backend *be = v->backends[ep->kind];
+
+	if (!be || !be->ops->unattached)
+		return 0;
+	return be->ops->unattached(be->ctx, ep->opaque, v->bypass);
+}
+
 /* Index of the first endpoint with id >= @id. */
 static size_t ep_lower_bound(const struct viommu *v, uint32_t id)
 {
@@ -183,6 +201,13 @@ struct viommu_endpoint *viommu_add_endpoint(struct viommu *v, uint32_t id,
 	ep->id = id;
 	ep->kind = kind;
 	ep->opaque = opaque;
+	/* A hardware endpoint starts in no domain: identity or blocked, as config.bypass says. */
+	err = -set_unattached(v, ep);
+	if (err) {
+		free(ep);
+		ep = NULL;
+		goto out;
+	}
 	i = ep_lower_bound(v, id);
 	memmove(&v->eps[i + 1], &v->eps[i], (v->nr_eps - i) * sizeof(*eps));
 	v->eps[i] = ep;
@@ -192,6 +217,43 @@ out:
 	if (err)
 		errno = err;
 	return ep;
+}
+
+int viommu_endpoint_add_resv(struct viommu_endpoint *ep, uint64_t start, uint64_t end,
+			     uint8_t subtype)
+{
+	struct viommu *v = ep->v;
+	struct viommu_resv *resv;
+	int ret = 0;
+
+	if (end < start ||
+	    (subtype != VIRTIO_IOMMU_RESV_MEM_T_RESERVED && subtype != VIRTIO_IOMMU_RESV_MEM_T_MSI))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&v->lock);
+	/* The guest never sees IOVAs outside the input range: nothing to say about them. */
+	if (start > v->p.input_end || end < v->p.input_start)
+		goto out;
+	if (start < v->p.input_start)
+		start = v->p.input_start;
+	if (end > v->p.input_end)
+		end = v->p.input_end;
+	/* One RESV_MEM each, after the MSI doorbell's, all within probe_size. */
+	if ((ep->nr_resv + 2) * RESV_MEM_SIZE > v->p.probe_size) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	resv = realloc(ep->resv, (ep->nr_resv + 1) * sizeof(*resv));
+	if (!resv) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	resv[ep->nr_resv++] =
+	    (struct viommu_resv){ .start = start, .end = end, .subtype = subtype };
+	ep->resv = resv;
+	v->any_resv = true;
+out:
+	pthread_rwlock_unlock(&v->lock);
+	return ret;
 }
 
 uint64_t viommu_features(const struct viommu *v)
@@ -245,8 +307,15 @@ void viommu_config_write(struct viommu *v, uint64_t offset, const void *buf, siz
 	if (val > 1)
 		return;
 	pthread_rwlock_wrlock(&v->lock);
-	if (negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG))
+	if (negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG) && v->bypass != val) {
+		size_t i;
+
 		v->bypass = val;
+		/* Hardware endpoints in no domain follow now (the backend reports failures). */
+		for (i = 0; i < v->nr_eps; i++)
+			if (!v->eps[i]->domain)
+				set_unattached(v, v->eps[i]);
+	}
 	pthread_rwlock_unlock(&v->lock);
 }
 
@@ -279,24 +348,43 @@ static void domain_put(struct viommu *v, struct viommu_domain *d)
 	free(d);
 }
 
-static void endpoint_detach(struct viommu *v, struct viommu_endpoint *ep)
+/* 0, or -errno when the backend could not move the device out (it stays attached). */
+static int endpoint_detach(struct viommu *v, struct viommu_endpoint *ep)
 {
 	struct viommu_domain *d = ep->domain;
+	int ret;
 
 	if (!d)
-		return;
+		return 0;
+	/* The device leaves the domain's address space before that can be freed. */
+	ret = set_unattached(v, ep);
+	if (ret)
+		return ret;
 	if (d->be->ops->detach)
 		d->be->ops->detach(d->be->ctx, d->obj, ep->opaque);
 	ep->domain = NULL;
 	domain_put(v, d);
+	return 0;
 }
 
 static void reset_locked(struct viommu *v)
 {
 	size_t i;
 
-	for (i = 0; i < v->nr_eps; i++)
-		endpoint_detach(v, v->eps[i]);
+	/*
+	 * A backend that cannot move a device out has reported it; the model forgets the domain
+	 * anyway, since reset must leave none (its backend object may then outlive it).
+	 */
+	for (i = 0; i < v->nr_eps; i++) {
+		struct viommu_endpoint *ep = v->eps[i];
+
+		if (endpoint_detach(v, ep) && ep->domain) {
+			struct viommu_domain *d = ep->domain;
+
+			ep->domain = NULL;
+			domain_put(v, d);
+		}
+	}
 	v->negotiated = v->features;
 }
 
@@ -317,8 +405,10 @@ void viommu_destroy(struct viommu *v)
 	if (!v)
 		return;
 	reset_locked(v);
-	for (i = 0; i < v->nr_eps; i++)
+	for (i = 0; i < v->nr_eps; i++) {
+		free(v->eps[i]->resv);
 		free(v->eps[i]);
+	}
 	free(v->eps);
 	free(v->domains);
 	free(v->faults);
@@ -351,6 +441,7 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 	struct viommu_endpoint *ep;
 	struct viommu_domain *d;
 	bool bypass, created = false;
+	int ret;
 
 	/* spec: reserved not zero MUST be rejected with INVAL; so must unknown flags. */
 	if (!all_zero(r->reserved, sizeof(r->reserved)))
@@ -398,12 +489,14 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 	 * attach replaces the old attachment (atomic for hardware); only then is the old domain
 	 * let go, so a failure leaves the endpoint where it was.
 	 */
-	if (be->ops->attach && be->ops->attach(be->ctx, d->obj, ep->opaque)) {
+	ret = be->ops->attach ? be->ops->attach(be->ctx, d->obj, ep->opaque) : 0;
+	if (ret) {
 		if (created) {
 			be->ops->domain_free(be->ctx, d->obj);
 			free(d);
 		}
-		return VIRTIO_IOMMU_S_UNSUPP;
+		/* The host could not make room; anything else: this endpoint cannot join. */
+		return ret == -ENOMEM ? VIRTIO_IOMMU_S_NOMEM : VIRTIO_IOMMU_S_UNSUPP;
 	}
 	/* The old domain goes first: the array has room for one domain per endpoint. */
 	if (ep->domain)
@@ -429,7 +522,9 @@ static uint8_t handle_detach(struct viommu *v, const struct virtio_iommu_req_det
 	/* spec: unknown domain, or endpoint not attached to it: MAY be INVAL. */
 	if (!ep->domain || ep->domain->id != domain)
 		return VIRTIO_IOMMU_S_INVAL;
-	endpoint_detach(v, ep);
+	/* The device could not be blocked (or bypassed): it must not look detached. */
+	if (endpoint_detach(v, ep))
+		return VIRTIO_IOMMU_S_DEVERR;
 	return VIRTIO_IOMMU_S_OK;
 }
 
@@ -458,6 +553,27 @@ static bool range_in_ram(const struct viommu *v, uint64_t start, uint64_t end)
 			return true;
 		start = hit->gpa + hit->size; /* no wrap: end lies beyond it */
 	}
+}
+
+/* Whether [start, end] meets a reserved region of an endpoint attached to @d. */
+static bool hits_resv(const struct viommu *v, const struct viommu_domain *d, uint64_t start,
+		      uint64_t end)
+{
+	size_t i;
+	unsigned int j;
+
+	if (!v->any_resv)
+		return false;
+	for (i = 0; i < v->nr_eps; i++) {
+		const struct viommu_endpoint *ep = v->eps[i];
+
+		if (ep->domain != d)
+			continue;
+		for (j = 0; j < ep->nr_resv; j++)
+			if (start <= ep->resv[j].end && end >= ep->resv[j].start)
+				return true;
+	}
+	return false;
 }
 
 static uint8_t handle_map(struct viommu *v, const struct virtio_iommu_req_map *r)
@@ -502,6 +618,8 @@ static uint8_t handle_map(struct viommu *v, const struct virtio_iommu_req_map *r
 	 */
 	if (virt_start <= VIOMMU_MSI_END && virt_end >= VIOMMU_MSI_START)
 		return VIRTIO_IOMMU_S_INVAL;
+	if (hits_resv(v, d, virt_start, virt_end))
+		return VIRTIO_IOMMU_S_INVAL;
 	/*
 	 * spec: the physical range should be within the guest-physical address space (no status
 	 * named). Normal memory must be guest RAM; MMIO may be anywhere (accesses to it are still
@@ -518,6 +636,10 @@ static uint8_t handle_map(struct viommu *v, const struct virtio_iommu_req_map *r
 	case -ENOMEM:
 	case -ENOSPC:
 		return VIRTIO_IOMMU_S_NOMEM;
+	case -EINVAL: /* the host refuses the range: a reserved IOVA, as above */
+		return VIRTIO_IOMMU_S_INVAL;
+	case -EOPNOTSUPP: /* a kind of mapping this backend cannot make (MMIO for VFIO) */
+		return VIRTIO_IOMMU_S_UNSUPP;
 	default:
 		return VIRTIO_IOMMU_S_DEVERR;
 	}
@@ -559,23 +681,38 @@ static uint8_t handle_unmap(struct viommu *v, const struct virtio_iommu_req_unma
 	}
 }
 
+static void put_resv_mem(uint8_t *at, uint8_t subtype, uint64_t start, uint64_t end)
+{
+	struct virtio_iommu_probe_resv_mem m = { 0 };
+
+	m.head.type = htole16(VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+	m.head.length = htole16(RESV_MEM_SIZE - sizeof(m.head));
+	m.subtype = subtype;
+	m.start = htole64(start);
+	m.end = htole64(end);
+	memcpy(at, &m, sizeof(m));
+}
+
 static uint8_t handle_probe(struct viommu *v, const struct virtio_iommu_req_probe *r,
 			    uint8_t *props, size_t props_len)
 {
-	struct virtio_iommu_probe_resv_mem msi = { 0 };
+	const struct viommu_endpoint *ep;
+	unsigned int i;
 
 	/* spec: reserved MUST be ignored; an unknown endpoint SHOULD be NOENT. */
-	if (!find_endpoint(v, le32toh(r->endpoint)))
+	ep = find_endpoint(v, le32toh(r->endpoint));
+	if (!ep)
 		return VIRTIO_IOMMU_S_NOENT;
-	/* The caller checked props_len == probe_size >= one RESV_MEM; the rest stays zero. */
-	msi.head.type = htole16(VIRTIO_IOMMU_PROBE_T_RESV_MEM);
-	msi.head.length = htole16(RESV_MEM_SIZE - sizeof(msi.head));
-	msi.subtype = VIRTIO_IOMMU_RESV_MEM_T_MSI;
-	msi.start = htole64(VIOMMU_MSI_START);
-	msi.end = htole64(VIOMMU_MSI_END);
-	if (props_len < sizeof(msi))
+	/*
+	 * The caller checked props_len == probe_size; viommu_endpoint_add_resv() kept the list
+	 * within it. The rest stays zero (NONE).
+	 */
+	if (props_len < (ep->nr_resv + 1) * RESV_MEM_SIZE)
 		return VIRTIO_IOMMU_S_DEVERR;
-	memcpy(props, &msi, sizeof(msi));
+	put_resv_mem(props, VIRTIO_IOMMU_RESV_MEM_T_MSI, VIOMMU_MSI_START, VIOMMU_MSI_END);
+	for (i = 0; i < ep->nr_resv; i++)
+		put_resv_mem(props + (i + 1) * RESV_MEM_SIZE, ep->resv[i].subtype,
+			     ep->resv[i].start, ep->resv[i].end);
 	return VIRTIO_IOMMU_S_OK;
 }
 

@@ -65,17 +65,32 @@ struct viommu_endpoint;
 struct viommu *viommu_create(const struct viommu_params *p, const struct gmem *mem);
 void viommu_destroy(struct viommu *v);
 
-/* Backend for endpoints of @kind (the model does not own it). Setup time only. */
+/*
+ * Backend for endpoints of @kind (the model does not own it). Setup time only, before the
+ * endpoints of @kind are added: a backend with an unattached op is told of each new endpoint.
+ */
 void viommu_set_backend(struct viommu *v, enum viommu_endpoint_kind kind,
 			const struct viommu_backend *be);
 
 /*
  * Registers endpoint @id (the ID the firmware tables give the guest) at setup time. @opaque is
- * the VMM's object for it, handed to the backend's attach/detach. Returns the endpoint handle
- * (valid until viommu_destroy) or NULL with errno EEXIST / EINVAL / ENOMEM.
+ * the VMM's object for it, handed to the backend's attach/detach/unattached; a backend with
+ * unattached puts the device in the no-domain state now (identity or blocked, per
+ * config.bypass). Returns the endpoint handle (valid until viommu_destroy) or NULL with errno
+ * EEXIST / EINVAL / ENOMEM, or the backend's error.
  */
 struct viommu_endpoint *viommu_add_endpoint(struct viommu *v, uint32_t id,
 					    enum viommu_endpoint_kind kind, void *opaque);
+
+/*
+ * Adds reserved region [@start, @end] (VIRTIO_IOMMU_RESV_MEM_T_RESERVED or _MSI) to what PROBE
+ * reports for @ep after the MSI doorbell, clipped to the input range (nothing when it lies
+ * outside). MAP into a domain @ep is attached to fails with INVAL where it meets the region.
+ * Setup time. 0, -EINVAL (end < start, unknown subtype), -ENOSPC (probe_size has no room for
+ * one more property), -ENOMEM.
+ */
+int viommu_endpoint_add_resv(struct viommu_endpoint *ep, uint64_t start, uint64_t end,
+			     uint8_t subtype);
 
 /*
  * dma_space.translate for an emulated endpoint: @opaque is its struct viommu_endpoint *.

@@ -36,3 +36,8 @@ int vfio_cdev_detach(int devfd)
 
 	return ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) < 0 ? -errno : 0;
 }
+
+int vfio_cdev_attach_pt(void *dev, uint32_t pt_id)
+{
+	return vfio_cdev_attach(*(const int *)dev, pt_id);
+}

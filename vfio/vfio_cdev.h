@@ -14,5 +14,7 @@ int vfio_cdev_bind_iommufd(int devfd, int iommufd, uint32_t *dev_id);
 /* Attaches to an IOAS or HWPT; attaching again replaces the previous one. */
 int vfio_cdev_attach(int devfd, uint32_t pt_id);
 int vfio_cdev_detach(int devfd);
+/* vfio_cdev_attach() as struct ioas_endpoint.attach_pt: @dev points to the device fd (int). */
+int vfio_cdev_attach_pt(void *dev, uint32_t pt_id);
 
 #endif

@@ -642,6 +642,204 @@ START_TEST(probe_reports_the_msi_doorbell)
 }
 END_TEST
 
+/* ---- hardware endpoints: the no-domain state and reserved regions ---- */
+
+/* A hardware-like backend: the emulated one plus a record of where each device is. */
+enum { NOWHERE, BLOCKED, IDENTITY, IN_DOMAIN };
+
+struct fake_dev {
+	int where;
+	void *domain;
+	int fail; /* errno for the next moves */
+};
+
+static struct viommu_backend *fake_inner;
+
+static int fake_alloc(void *ctx, bool bypass, void **domain)
+{
+	(void)ctx;
+	return fake_inner->ops->domain_alloc(fake_inner->ctx, bypass, domain);
+}
+
+static void fake_free(void *ctx, void *domain)
+{
+	(void)ctx;
+	fake_inner->ops->domain_free(fake_inner->ctx, domain);
+}
+
+static int fake_map(void *ctx, void *domain, uint64_t iova, uint64_t end, uint64_t gpa,
+		    uint32_t flags)
+{
+	(void)ctx;
+	return fake_inner->ops->map(fake_inner->ctx, domain, iova, end, gpa, flags);
+}
+
+static int fake_unmap(void *ctx, void *domain, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	return fake_inner->ops->unmap(fake_inner->ctx, domain, start, end);
+}
+
+static int fake_attach(void *ctx, void *domain, void *opaque)
+{
+	struct fake_dev *dev = opaque;
+
+	(void)ctx;
+	if (dev->fail)
+		return -dev->fail;
+	dev->where = IN_DOMAIN;
+	dev->domain = domain;
+	return 0;
+}
+
+static int fake_unattached(void *ctx, void *opaque, bool bypass)
+{
+	struct fake_dev *dev = opaque;
+
+	(void)ctx;
+	if (dev->fail)
+		return -dev->fail;
+	dev->where = bypass ? IDENTITY : BLOCKED;
+	dev->domain = NULL;
+	return 0;
+}
+
+static const struct viommu_backend_ops fake_ops = {
+	.name = "fake-hw",
+	.domain_alloc = fake_alloc,
+	.domain_free = fake_free,
+	.attach = fake_attach,
+	.unattached = fake_unattached,
+	.map = fake_map,
+	.unmap = fake_unmap,
+};
+
+START_TEST(unattached_hardware_follows_config_bypass)
+{
+	const size_t off = offsetof(struct virtio_iommu_config, bypass);
+	struct viommu_backend fake = { .ops = &fake_ops };
+	struct fake_dev dev = { 0 }, bad = { .fail = EIO };
+	void *was;
+
+	fake_inner = viommu_emulated_backend_create(100);
+	viommu_set_backend(v, VIOMMU_EP_VFIO, &fake);
+	/* registered: not in a domain, and config.bypass is 1 */
+	ck_assert_ptr_nonnull(viommu_add_endpoint(v, 0x30, VIOMMU_EP_VFIO, &dev));
+	ck_assert_int_eq(dev.where, IDENTITY);
+	errno = 0;
+	ck_assert_ptr_null(viommu_add_endpoint(v, 0x31, VIOMMU_EP_VFIO, &bad));
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_uint_eq(attach(DOM, 0x31, 0), VIRTIO_IOMMU_S_NOENT);
+	ck_assert_uint_eq(attach(DOM, 0x30, 0), VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(dev.where, IN_DOMAIN);
+	ck_assert_uint_eq(detach(DOM, 0x30), VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(dev.where, IDENTITY);
+	/* the driver turns bypass off: an unattached device is blocked at once */
+	viommu_config_write(v, off, &(uint8_t){ 0 }, 1);
+	ck_assert_int_eq(dev.where, BLOCKED);
+	ck_assert_uint_eq(attach(DOM, 0x30, 0), VIRTIO_IOMMU_S_OK);
+	viommu_config_write(v, off, &(uint8_t){ 1 }, 1);
+	ck_assert_int_eq(dev.where, IN_DOMAIN); /* attached devices do not follow */
+	viommu_config_write(v, off, &(uint8_t){ 0 }, 1);
+	/* a device that cannot be moved out stays attached: DEVERR, and the domain lives on */
+	was = dev.domain;
+	dev.fail = EIO;
+	ck_assert_uint_eq(detach(DOM, 0x30), VIRTIO_IOMMU_S_DEVERR);
+	ck_assert_int_eq(dev.where, IN_DOMAIN);
+	ck_assert_uint_eq(map(DOM, 0, PAGE - 1, 0, RW), VIRTIO_IOMMU_S_OK);
+	/* attach failures: ENOMEM is NOMEM, the rest UNSUPP; the device stays where it was */
+	dev.fail = ENOMEM;
+	ck_assert_uint_eq(attach(DOM + 1, 0x30, 0), VIRTIO_IOMMU_S_NOMEM);
+	dev.fail = EINVAL;
+	ck_assert_uint_eq(attach(DOM + 1, 0x30, 0), VIRTIO_IOMMU_S_UNSUPP);
+	ck_assert_ptr_eq(dev.domain, was);
+	dev.fail = 0;
+	ck_assert_uint_eq(detach(DOM, 0x30), VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(dev.where, BLOCKED);
+	/* reset: blocked again (bypass 0 is kept) */
+	ck_assert_uint_eq(attach(DOM, 0x30, 0), VIRTIO_IOMMU_S_OK);
+	viommu_reset(v);
+	ck_assert_int_eq(dev.where, BLOCKED);
+	/* a bypass domain is a domain: the backend attaches to it */
+	ck_assert_uint_eq(attach(DOM, 0x30, VIRTIO_IOMMU_ATTACH_F_BYPASS), VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(dev.where, IN_DOMAIN);
+	viommu_destroy(v); /* frees the domains before their backend goes */
+	v = NULL;
+	ck_assert_int_eq(dev.where, BLOCKED);
+	ck_assert_uint_eq(viommu_emulated_backend_count(fake_inner), 0);
+	viommu_emulated_backend_destroy(fake_inner);
+}
+END_TEST
+
+START_TEST(probe_reports_endpoint_reserved_regions)
+{
+	struct viommu_endpoint *ep = viommu_add_endpoint(v, 0x40, VIOMMU_EP_EMULATED, NULL);
+	struct virtio_iommu_probe_resv_mem m[10];
+	uint8_t out[260];
+	size_t rl;
+	int i;
+
+	ck_assert_ptr_nonnull(ep);
+	ck_assert_int_eq(
+	    viommu_endpoint_add_resv(ep, 0, 0xffffff, VIRTIO_IOMMU_RESV_MEM_T_RESERVED), 0);
+	/* clipped to the input range (48 bits); wholly outside: nothing */
+	ck_assert_int_eq(
+	    viommu_endpoint_add_resv(ep, 1ULL << 31, UINT64_MAX, VIRTIO_IOMMU_RESV_MEM_T_RESERVED),
+	    0);
+	ck_assert_int_eq(
+	    viommu_endpoint_add_resv(ep, 1ULL << 49, 1ULL << 50, VIRTIO_IOMMU_RESV_MEM_T_RESERVED),
+	    0);
+	ck_assert_int_eq(viommu_endpoint_add_resv(ep, 5, 4, VIRTIO_IOMMU_RESV_MEM_T_RESERVED),
+			 -EINVAL);
+	ck_assert_int_eq(viommu_endpoint_add_resv(ep, 0, 4, 7), -EINVAL);
+	memset(out, 0xa5, sizeof(out));
+	ck_assert_int_eq(probe(0x40, out, 260, &rl), 0);
+	ck_assert_uint_eq(out[256], VIRTIO_IOMMU_S_OK);
+	memcpy(m, out, sizeof(m));
+	ck_assert_uint_eq(m[0].subtype, VIRTIO_IOMMU_RESV_MEM_T_MSI);
+	ck_assert_uint_eq(le64toh(m[0].start), VIOMMU_MSI_START);
+	for (i = 1; i < 3; i++) {
+		ck_assert_uint_eq(le16toh(m[i].head.type), VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+		ck_assert_uint_eq(le16toh(m[i].head.length), sizeof(m[i]) - 4);
+		ck_assert_uint_eq(m[i].subtype, VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
+	}
+	ck_assert_uint_eq(le64toh(m[1].start), 0);
+	ck_assert_uint_eq(le64toh(m[1].end), 0xffffff);
+	ck_assert_uint_eq(le64toh(m[2].start), 1ULL << 31);
+	ck_assert_uint_eq(le64toh(m[2].end), (1ULL << 48) - 1);
+	for (i = 3 * sizeof(m[0]); i < 256; i++)
+		ck_assert_uint_eq(out[i], 0);
+	/* the other endpoint still has only the doorbell */
+	ck_assert_int_eq(probe(EP, out, 260, &rl), 0);
+	memcpy(m, out, 2 * sizeof(m[0]));
+	ck_assert_uint_eq(m[1].head.type, 0);
+	/* MAP into a domain the endpoint is in must avoid its regions; elsewhere it may not */
+	ck_assert_uint_eq(attach(DOM, EP, 0), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(DOM, 0x1000, 0x1fff, 0, RW), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(attach(DOM + 1, 0x40, 0), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(DOM + 1, 0x1000, 0x1fff, 0, RW), VIRTIO_IOMMU_S_INVAL);
+	ck_assert_uint_eq(map(DOM + 1, 0xfff000, 0x1000fff, 0, RW), VIRTIO_IOMMU_S_INVAL);
+	ck_assert_uint_eq(map(DOM + 1, 0x1000000, 0x1000fff, 0, RW), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(DOM + 1, (1ULL << 31) - PAGE, (1ULL << 31) - 1, 0, RW),
+			  VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(DOM + 1, 1ULL << 31, (1ULL << 31) + PAGE - 1, 0, RW),
+			  VIRTIO_IOMMU_S_INVAL);
+	/* probe_size 256 holds ten properties: the doorbell and nine more */
+	for (i = 0; i < 7; i++)
+		ck_assert_int_eq(viommu_endpoint_add_resv(ep, 0x2000000 + i * PAGE,
+							  0x2000000 + i * PAGE + PAGE - 1,
+							  VIRTIO_IOMMU_RESV_MEM_T_RESERVED),
+				 0);
+	ck_assert_int_eq(
+	    viommu_endpoint_add_resv(ep, 0x3000000, 0x3000fff, VIRTIO_IOMMU_RESV_MEM_T_RESERVED),
+	    -ENOSPC);
+	ck_assert_int_eq(probe(0x40, out, 260, &rl), 0);
+	ck_assert_uint_eq(out[256], VIRTIO_IOMMU_S_OK);
+	memcpy(m, out, sizeof(m));
+	ck_assert_uint_eq(le64toh(m[9].start), 0x2000000 + 6 * PAGE);
+}
+END_TEST
+
 /* ---- hostile framing ---- */
 
 START_TEST(hostile_lengths_and_types)
@@ -966,6 +1164,8 @@ Suite *viommu_suite(void)
 	tcase_add_test(tc, full_range_unmap_removes_many);
 	tcase_add_test(tc, fault_queue_is_bounded_and_ordered);
 	tcase_add_test(tc, probe_reports_the_msi_doorbell);
+	tcase_add_test(tc, unattached_hardware_follows_config_bypass);
+	tcase_add_test(tc, probe_reports_endpoint_reserved_regions);
 	tcase_add_test(tc, hostile_lengths_and_types);
 	tcase_add_test(tc, random_bytes_never_crash);
 	tcase_add_test(tc, tree_backend_direct);

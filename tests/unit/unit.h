@@ -7,11 +7,13 @@
 Suite *acpi_suite(void);
 Suite *cli_suite(void);
 Suite *devices_suite(void);
+Suite *ioas_suite(void);
 Suite *kvm_suite(void);
 Suite *msix_suite(void);
 Suite *memmap_suite(void);
 Suite *pci_suite(void);
 Suite *mptable_suite(void);
+Suite *maptree_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
 Suite *virtio_console_suite(void);
