@@ -705,7 +705,6 @@ static void machine_teardown(struct machine *m)
 		vcpu_join(&vm->vcpus[i]);
 	ioloop_destroy(&m->loop);
 	console_restore();
-	passthrough_destroy(&m->pt);
 	if (m->devices_ready) {
 		serial_destroy(&m->com1);
 		rtc_destroy(&m->rtc);
@@ -726,6 +725,7 @@ static void machine_teardown(struct machine *m)
 		viommu_virtio_destroy(&m->viommu_dev);
 	if (m->viommu)
 		viommu_destroy(m->viommu);
+	passthrough_destroy(&m->pt);
 	if (m->viommu_emulated)
 		viommu_emulated_backend_destroy(m->viommu_emulated);
 	vm_destroy(vm);

@@ -9,22 +9,44 @@
 #include "vmm/log.h"
 #include "vmm/passthrough.h"
 
-/* All guest RAM at IOVA = GPA: what a device sees when nothing translates its DMA. */
-static int identity_ioas(struct passthrough *pt, const struct gmem *mem)
+/*
+ * Where the function's DMA goes: the identity IOAS without a vIOMMU; with one, it becomes an
+ * endpoint (the backend parks it on identity or blocked until the guest attaches it), and the
+ * host's IOVA holes for it become RESV_MEM in PROBE.
+ */
+static int attach_dma(struct passthrough *pt, struct viommu *viommu, unsigned int slot)
 {
-	int ret = iommufd_ioas_alloc(pt->iommufd, &pt->identity_ioas);
+	struct vfio_pci *vp = &pt->fns[pt->nfns - 1];
+	struct ioas_endpoint *ep = &pt->eps[pt->nfns - 1];
+	struct viommu_endpoint *vep;
+	uint32_t ioas;
+	int ret;
 
-	for (unsigned int i = 0; i < mem->count && !ret; i++)
-		ret = iommufd_ioas_map(pt->iommufd, pt->identity_ioas, mem->regions[i].hva,
-				       mem->regions[i].size, mem->regions[i].gpa, true);
-	if (ret)
-		pr_err("iommufd: cannot map guest RAM for passthrough DMA: %s%s", strerror(-ret),
-		       ret == -ENOMEM ? " (RLIMIT_MEMLOCK too low? guest RAM is pinned)" : "");
-	return ret;
+	*ep = (struct ioas_endpoint){ .attach_pt = vfio_cdev_attach_pt,
+				      .dev = &vp->dev.fd,
+				      .name = vp->dev.name };
+	if (!viommu) {
+		ret = ioas_backend_identity(pt->ioas, &ioas);
+		if (!ret)
+			ret = ep->attach_pt(ep->dev, ioas);
+		if (ret)
+			pr_err("--vfio %s: cannot attach it to guest RAM's I/O address space: %s",
+			       vp->dev.name, strerror(-ret));
+		return ret;
+	}
+	vep = viommu_add_endpoint(viommu, PASSTHROUGH_ENDPOINT_BASE + (slot << 3), VIOMMU_EP_VFIO,
+				  ep);
+	if (!vep) {
+		pr_err("--vfio %s: cannot put it behind the virtio-iommu: %s", vp->dev.name,
+		       strerror(errno));
+		return -errno;
+	}
+	return ioas_backend_add_resv(pt->ioas, ep, vep);
 }
 
 static int add_function(struct passthrough *pt, struct vm *vm, struct pci_host *host,
-			struct pci_bar_space *space, const char *spec, unsigned int slot)
+			struct viommu *viommu, struct pci_bar_space *space, const char *spec,
+			unsigned int slot)
 {
 	struct vfio_pci *vp = &pt->fns[pt->nfns];
 	char err[512];
@@ -37,12 +59,9 @@ static int add_function(struct passthrough *pt, struct vm *vm, struct pci_host *
 		return ret;
 	}
 	pt->nfns++;
-	ret = vfio_cdev_attach(vp->dev.fd, pt->identity_ioas);
-	if (ret) {
-		pr_err("--vfio %s: cannot attach it to its I/O address space: %s", spec,
-		       strerror(-ret));
+	ret = attach_dma(pt, viommu, slot);
+	if (ret)
 		return ret;
-	}
 	ret = pci_host_add(host, slot, &vp->fn);
 	if (ret)
 		pr_err("--vfio %s: no PCI slot %u: %s", spec, slot, strerror(-ret));
@@ -54,13 +73,14 @@ static int add_function(struct passthrough *pt, struct vm *vm, struct pci_host *
 int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *host,
 		      struct viommu *viommu, const struct vm_opts *opts, struct acpi_viot *viot)
 {
+	struct viommu_params params;
 	struct pci_bar_space space = {
 		.mmio32 = PCI_MMIO32_GPA,
 		.mmio32_end = PCI_MMIO32_GPA + PCI_MMIO32_SIZE - 1,
 		.io = PCI_IO_WINDOW_BASE,
 		.io_end = PCI_IO_WINDOW_BASE + PCI_IO_WINDOW_SIZE - 1,
 	};
-	int ret;
+	int ret = 0;
 
 	memset(pt, 0, sizeof(*pt));
 	pt->iommufd = -1;
@@ -69,12 +89,6 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 	space.mmio64 = pci_mmio64_base(vm->mem.regions[vm->mem.count - 1].gpa +
 				       vm->mem.regions[vm->mem.count - 1].size);
 	space.mmio64_end = space.mmio64 + PCI_MMIO64_SIZE - 1;
-	if (viommu) {
-		pr_err("--vfio with --viommu: not yet; run without --viommu (the device then "
-		       "sees guest RAM at its physical addresses)");
-		return -ENOTSUP;
-	}
-	(void)viot;
 	pt->iommufd = iommufd_open(NULL);
 	if (pt->iommufd < 0) {
 		ret = pt->iommufd;
@@ -83,9 +97,22 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 		       IOMMUFD_PATH, strerror(-ret));
 		return ret;
 	}
-	ret = identity_ioas(pt, &vm->mem);
+	viommu_default_params(&params);
+	pt->ioas = ioas_backend_create(pt->iommufd, &vm->mem, params.max_mappings);
+	if (!pt->ioas) {
+		pr_err("--vfio: out of memory");
+		return -ENOMEM;
+	}
+	if (viommu) {
+		viommu_set_backend(viommu, VIOMMU_EP_VFIO, pt->ioas);
+		viot->pci_range = true;
+		viot->pci_bdf_start = PASSTHROUGH_FIRST_SLOT << 3;
+		viot->pci_bdf_end = ((PASSTHROUGH_FIRST_SLOT + opts->nvfio - 1) << 3) | 7;
+		viot->pci_endpoint_start = PASSTHROUGH_ENDPOINT_BASE + viot->pci_bdf_start;
+	}
 	for (unsigned int i = 0; i < opts->nvfio && !ret; i++)
-		ret = add_function(pt, vm, host, &space, opts->vfio[i], PASSTHROUGH_FIRST_SLOT + i);
+		ret = add_function(pt, vm, host, viommu, &space, opts->vfio[i],
+				   PASSTHROUGH_FIRST_SLOT + i);
 	return ret;
 }
 
@@ -94,10 +121,10 @@ void passthrough_destroy(struct passthrough *pt)
 	for (unsigned int i = 0; i < pt->nfns; i++)
 		vfio_pci_destroy(&pt->fns[i]);
 	pt->nfns = 0;
-	if (pt->iommufd >= 0) {
-		if (pt->identity_ioas)
-			iommufd_destroy(pt->iommufd, pt->identity_ioas);
+	if (pt->ioas)
+		ioas_backend_destroy(pt->ioas);
+	pt->ioas = NULL;
+	if (pt->iommufd >= 0)
 		close(pt->iommufd);
-	}
 	pt->iommufd = -1;
 }

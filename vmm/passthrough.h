@@ -11,6 +11,7 @@
 
 #include "boot/acpi.h"
 #include "devices/pci_host.h"
+#include "iommu/backend_ioas.h"
 #include "iommu/viommu.h"
 #include "vfio/vfio_pci.h"
 #include "vmm/cli.h"
@@ -22,8 +23,9 @@
 
 struct passthrough {
 	int iommufd;
-	uint32_t identity_ioas; /* without a vIOMMU; 0: none */
+	struct viommu_backend *ioas; /* every IOAS the functions' DMA goes through */
 	struct vfio_pci fns[VM_VFIO_MAX];
+	struct ioas_endpoint eps[VM_VFIO_MAX];
 	unsigned int nfns;
 };
 
@@ -33,6 +35,10 @@ struct passthrough {
  */
 int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *host,
 		      struct viommu *viommu, const struct vm_opts *opts, struct acpi_viot *viot);
+/*
+ * Resets and releases the functions, then their IOASes. After viommu_destroy(): the vIOMMU
+ * moves its endpoints off their domains' IOASes first.
+ */
 void passthrough_destroy(struct passthrough *pt);
 
 #endif
