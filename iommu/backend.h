@@ -21,6 +21,28 @@
 #define VIOMMU_MAP_WRITE (1u << 1)
 #define VIOMMU_MAP_MMIO (1u << 2)
 
+/* A guest stage-1 table (docs/virtio-iommu-nested.md), as ATTACH_TABLE gave it, validated. */
+struct viommu_table {
+	uint16_t format; /* VIRTIO_IOMMU_FORMAT_* */
+	uint64_t root; /* GPA of the root table, in guest RAM, 4 KiB aligned */
+	uint64_t flags; /* format_flags, known bits only */
+};
+
+/* One INVALIDATE, validated: [start, end] inclusive; all: the whole address space. */
+struct viommu_inval {
+	uint64_t start, end;
+	bool all;
+	bool leaf;
+};
+
+/* A table format an endpoint can use, for PROBE's TABLE_FORMAT property. */
+struct viommu_table_format {
+	uint16_t format;
+	uint8_t pasid_bits, address_bits;
+	uint32_t caps; /* VIRTIO_IOMMU_VTD_CAP_* */
+	uint64_t page_sizes;
+};
+
 struct viommu_backend_ops {
 	const char *name;
 	/*
@@ -71,6 +93,28 @@ struct viommu_backend_ops {
 	 */
 	int (*translate)(void *ctx, void *domain, uint64_t iova, uint64_t *gpa, uint64_t *contig,
 			 uint32_t *flags);
+
+	/*
+	 * Nesting (all optional; a backend without set_table makes ATTACH_TABLE UNSUPP).
+	 *
+	 * table_formats: the formats endpoint @ep_opaque can use, up to @max into @out; returns
+	 * how many. Setup time or PROBE.
+	 *
+	 * set_table: @domain (fresh from domain_alloc, no endpoint yet) becomes the guest's table
+	 * @t; attach() then puts endpoints on it, and translate (if any) walks it. -EOPNOTSUPP
+	 * (UNSUPP: the host refuses this table), -ENOMEM (NOMEM), -EINVAL (INVAL).
+	 *
+	 * invalidate: the guest changed its table as @inv[0..@n) say. Runs with the model's lock
+	 * held for reading (so concurrently with translate, and with other invalidate calls for
+	 * other domains, but never with map/unmap/attach/detach), on the invalidation thread.
+	 * *@done is how many entries took effect, in order; returns 0 when all did, else the
+	 * errno of entry *@done (the caller reports it and may retry the rest).
+	 */
+	unsigned int (*table_formats)(void *ctx, void *ep_opaque, struct viommu_table_format *out,
+				      unsigned int max);
+	int (*set_table)(void *ctx, void *domain, const struct viommu_table *t);
+	int (*invalidate)(void *ctx, void *domain, const struct viommu_inval *inv, unsigned int n,
+			  unsigned int *done);
 };
 
 struct viommu_backend {

@@ -11,57 +11,10 @@
 #include <string.h>
 
 #include "viommu.h"
+#include "viommu_internal.h"
+#include "viommu_nested.h"
 
-#define TAIL_SIZE sizeof(struct virtio_iommu_req_tail)
 #define RESV_MEM_SIZE sizeof(struct virtio_iommu_probe_resv_mem)
-
-struct viommu_domain {
-	uint32_t id;
-	bool bypass;
-	unsigned int nr_endpoints;
-	const struct viommu_backend *be;
-	void *obj; /* the backend's domain */
-};
-
-struct viommu_resv {
-	uint64_t start, end;
-	uint8_t subtype;
-};
-
-struct viommu_endpoint {
-	struct viommu *v;
-	uint32_t id;
-	enum viommu_endpoint_kind kind;
-	void *opaque;
-	struct viommu_domain *domain; /* NULL: not attached */
-	struct viommu_resv *resv; /* reported by PROBE after the MSI doorbell */
-	unsigned int nr_resv;
-};
-
-struct viommu {
-	/* Everything below, up to the fault queue, is under @lock. */
-	pthread_rwlock_t lock;
-	struct viommu_params p;
-	uint64_t granule;
-	const struct gmem *mem;
-	uint64_t features, negotiated;
-	uint8_t bypass;
-	struct viommu_backend *emulated; /* owned */
-	const struct viommu_backend *backends[VIOMMU_EP_KINDS];
-	struct viommu_endpoint **eps; /* sorted by id */
-	size_t nr_eps;
-	/* A domain lives while an endpoint is attached, so there are at most nr_eps of them. */
-	struct viommu_domain **domains;
-	size_t nr_domains;
-	bool any_resv; /* some endpoint has reserved regions: MAP must check them */
-
-	pthread_mutex_t fault_lock; /* the fault ring and the notify hook */
-	struct virtio_iommu_fault *faults;
-	unsigned int fault_head, fault_count;
-	unsigned long faults_dropped;
-	void (*notify)(void *ctx);
-	void *notify_ctx;
-};
 
 void viommu_default_params(struct viommu_params *p)
 {
@@ -83,6 +36,18 @@ static bool params_valid(const struct viommu_params *p)
 	       p->domain_start <= p->domain_end && p->probe_size >= RESV_MEM_SIZE &&
 	       p->probe_size <= 65536 && p->fault_queue_len && p->fault_queue_len <= 65536 &&
 	       p->max_mappings;
+}
+
+/* The extension is offered when some kind of endpoint has a backend that takes tables. */
+static void update_table_feature(struct viommu *v)
+{
+	uint64_t bit = 1ULL << VIRTIO_IOMMU_F_ATTACH_TABLE;
+
+	v->features &= ~bit;
+	for (unsigned int k = 0; k < VIOMMU_EP_KINDS; k++)
+		if (v->table_backends[k] && v->table_backends[k]->ops->set_table)
+			v->features |= bit;
+	v->negotiated = (v->negotiated & ~bit) | (v->features & bit);
 }
 
 struct viommu *viommu_create(const struct viommu_params *p, const struct gmem *mem)
@@ -115,6 +80,8 @@ struct viommu *viommu_create(const struct viommu_params *p, const struct gmem *m
 		return NULL;
 	}
 	v->backends[VIOMMU_EP_EMULATED] = v->emulated;
+	v->table_backends[VIOMMU_EP_EMULATED] = v->emulated;
+	update_table_feature(v);
 	/* Writers first: a stream of DMA lookups must not hold off the request queue. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -122,6 +89,17 @@ struct viommu *viommu_create(const struct viommu_params *p, const struct gmem *m
 	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&v->fault_lock, NULL);
 	return v;
+}
+
+void viommu_set_table_backend(struct viommu *v, enum viommu_endpoint_kind kind,
+			      const struct viommu_backend *be)
+{
+	if ((unsigned int)kind >= VIOMMU_EP_KINDS)
+		return;
+	pthread_rwlock_wrlock(&v->lock);
+	v->table_backends[kind] = be;
+	update_table_feature(v);
+	pthread_rwlock_unlock(&v->lock);
 }
 
 void viommu_set_backend(struct viommu *v, enum viommu_endpoint_kind kind,
@@ -160,7 +138,7 @@ static size_t ep_lower_bound(const struct viommu *v, uint32_t id)
 	return lo;
 }
 
-static struct viommu_endpoint *find_endpoint(const struct viommu *v, uint32_t id)
+struct viommu_endpoint *viommu_find_endpoint(const struct viommu *v, uint32_t id)
 {
 	size_t i = ep_lower_bound(v, id);
 
@@ -180,7 +158,7 @@ struct viommu_endpoint *viommu_add_endpoint(struct viommu *v, uint32_t id,
 		return NULL;
 	}
 	pthread_rwlock_wrlock(&v->lock);
-	if (find_endpoint(v, id)) {
+	if (viommu_find_endpoint(v, id)) {
 		err = EEXIST;
 		goto out;
 	}
@@ -268,7 +246,7 @@ void viommu_set_features(struct viommu *v, uint64_t negotiated)
 	pthread_rwlock_unlock(&v->lock);
 }
 
-static bool negotiated(const struct viommu *v, unsigned int bit)
+bool viommu_negotiated(const struct viommu *v, unsigned int bit)
 {
 	return v->negotiated & (1ULL << bit);
 }
@@ -307,7 +285,7 @@ void viommu_config_write(struct viommu *v, uint64_t offset, const void *buf, siz
 	if (val > 1)
 		return;
 	pthread_rwlock_wrlock(&v->lock);
-	if (negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG) && v->bypass != val) {
+	if (viommu_negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG) && v->bypass != val) {
 		size_t i;
 
 		v->bypass = val;
@@ -321,7 +299,7 @@ void viommu_config_write(struct viommu *v, uint64_t offset, const void *buf, siz
 
 /* ---- domains ---- */
 
-static struct viommu_domain *find_domain(const struct viommu *v, uint32_t id)
+struct viommu_domain *viommu_find_domain(const struct viommu *v, uint32_t id)
 {
 	size_t i;
 
@@ -331,7 +309,7 @@ static struct viommu_domain *find_domain(const struct viommu *v, uint32_t id)
 	return NULL;
 }
 
-static void domain_put(struct viommu *v, struct viommu_domain *d)
+void viommu_domain_put(struct viommu *v, struct viommu_domain *d)
 {
 	size_t i;
 
@@ -349,7 +327,7 @@ static void domain_put(struct viommu *v, struct viommu_domain *d)
 }
 
 /* 0, or -errno when the backend could not move the device out (it stays attached). */
-static int endpoint_detach(struct viommu *v, struct viommu_endpoint *ep)
+int viommu_endpoint_detach(struct viommu *v, struct viommu_endpoint *ep)
 {
 	struct viommu_domain *d = ep->domain;
 	int ret;
@@ -363,7 +341,7 @@ static int endpoint_detach(struct viommu *v, struct viommu_endpoint *ep)
 	if (d->be->ops->detach)
 		d->be->ops->detach(d->be->ctx, d->obj, ep->opaque);
 	ep->domain = NULL;
-	domain_put(v, d);
+	viommu_domain_put(v, d);
 	return 0;
 }
 
@@ -378,11 +356,11 @@ static void reset_locked(struct viommu *v)
 	for (i = 0; i < v->nr_eps; i++) {
 		struct viommu_endpoint *ep = v->eps[i];
 
-		if (endpoint_detach(v, ep) && ep->domain) {
+		if (viommu_endpoint_detach(v, ep) && ep->domain) {
 			struct viommu_domain *d = ep->domain;
 
 			ep->domain = NULL;
-			domain_put(v, d);
+			viommu_domain_put(v, d);
 		}
 	}
 	v->negotiated = v->features;
@@ -418,12 +396,12 @@ void viommu_destroy(struct viommu *v)
 	free(v);
 }
 
-static bool domain_in_range(const struct viommu *v, uint32_t id)
+bool viommu_domain_in_range(const struct viommu *v, uint32_t id)
 {
 	return id >= v->p.domain_start && id <= v->p.domain_end;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
+bool viommu_all_zero(const uint8_t *p, size_t len)
 {
 	while (len--)
 		if (*p++)
@@ -444,22 +422,23 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 	int ret;
 
 	/* spec: reserved not zero MUST be rejected with INVAL; so must unknown flags. */
-	if (!all_zero(r->reserved, sizeof(r->reserved)))
+	if (!viommu_all_zero(r->reserved, sizeof(r->reserved)))
 		return VIRTIO_IOMMU_S_INVAL;
-	if (negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG))
+	if (viommu_negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG))
 		known |= VIRTIO_IOMMU_ATTACH_F_BYPASS;
 	if (flags & ~known)
 		return VIRTIO_IOMMU_S_INVAL;
 	bypass = flags & VIRTIO_IOMMU_ATTACH_F_BYPASS;
 	/* spec: an endpoint that doesn't exist MUST be NOENT. */
-	ep = find_endpoint(v, endpoint);
+	ep = viommu_find_endpoint(v, endpoint);
 	if (!ep)
 		return VIRTIO_IOMMU_S_NOENT;
 	/* The driver MUST NOT use a domain outside domain_range; RANGE says which field. */
-	if (!domain_in_range(v, domain))
+	if (!viommu_domain_in_range(v, domain))
 		return VIRTIO_IOMMU_S_RANGE;
-	be = v->backends[ep->kind];
-	d = find_domain(v, domain);
+	d = viommu_find_domain(v, domain);
+	/* ATTACH to a table domain: the endpoint joins the guest's table. */
+	be = d && d->has_table ? v->table_backends[ep->kind] : v->backends[ep->kind];
 	if (d) {
 		/* spec: a BYPASS flag inconsistent with the existing domain SHOULD be INVAL. */
 		if (d->bypass != bypass)
@@ -500,7 +479,7 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 	}
 	/* The old domain goes first: the array has room for one domain per endpoint. */
 	if (ep->domain)
-		domain_put(v, ep->domain);
+		viommu_domain_put(v, ep->domain);
 	if (created)
 		v->domains[v->nr_domains++] = d;
 	d->nr_endpoints++;
@@ -514,22 +493,22 @@ static uint8_t handle_detach(struct viommu *v, const struct virtio_iommu_req_det
 	struct viommu_endpoint *ep;
 
 	/* spec: reserved MUST be ignored; an unknown endpoint MUST be NOENT. */
-	ep = find_endpoint(v, endpoint);
+	ep = viommu_find_endpoint(v, endpoint);
 	if (!ep)
 		return VIRTIO_IOMMU_S_NOENT;
-	if (!domain_in_range(v, domain))
+	if (!viommu_domain_in_range(v, domain))
 		return VIRTIO_IOMMU_S_RANGE;
 	/* spec: unknown domain, or endpoint not attached to it: MAY be INVAL. */
 	if (!ep->domain || ep->domain->id != domain)
 		return VIRTIO_IOMMU_S_INVAL;
 	/* The device could not be blocked (or bypassed): it must not look detached. */
-	if (endpoint_detach(v, ep))
+	if (viommu_endpoint_detach(v, ep))
 		return VIRTIO_IOMMU_S_DEVERR;
 	return VIRTIO_IOMMU_S_OK;
 }
 
 /* Whether every byte of [start, end] is guest RAM (regions may abut). */
-static bool range_in_ram(const struct viommu *v, uint64_t start, uint64_t end)
+bool viommu_range_in_ram(const struct viommu *v, uint64_t start, uint64_t end)
 {
 	unsigned int i;
 
@@ -585,14 +564,14 @@ static uint8_t handle_map(struct viommu *v, const struct virtio_iommu_req_map *r
 	struct viommu_domain *d;
 	int ret;
 
-	if (!negotiated(v, VIRTIO_IOMMU_F_MAP_UNMAP))
+	if (!viommu_negotiated(v, VIRTIO_IOMMU_F_MAP_UNMAP))
 		return VIRTIO_IOMMU_S_UNSUPP;
 	/* spec: an unrecognized flags bit MUST be INVAL; MMIO exists only with F_MMIO. */
-	if (negotiated(v, VIRTIO_IOMMU_F_MMIO))
+	if (viommu_negotiated(v, VIRTIO_IOMMU_F_MMIO))
 		known |= VIRTIO_IOMMU_MAP_F_MMIO;
 	if (flags & ~known)
 		return VIRTIO_IOMMU_S_INVAL;
-	if (!domain_in_range(v, domain))
+	if (!viommu_domain_in_range(v, domain))
 		return VIRTIO_IOMMU_S_RANGE;
 	/* The driver MUST make virt_end > virt_start: a reversed range is malformed. */
 	if (virt_end < virt_start)
@@ -607,10 +586,11 @@ static uint8_t handle_map(struct viommu *v, const struct virtio_iommu_req_map *r
 		return VIRTIO_IOMMU_S_RANGE;
 	phys_end = phys_start + (virt_end - virt_start);
 	/* spec: a domain that does not exist SHOULD be NOENT; a bypass one SHOULD be INVAL. */
-	d = find_domain(v, domain);
+	d = viommu_find_domain(v, domain);
 	if (!d)
 		return VIRTIO_IOMMU_S_NOENT;
-	if (d->bypass)
+	/* A domain is MAP/UNMAP or a guest table (nesting extension), never both. */
+	if (d->bypass || d->has_table)
 		return VIRTIO_IOMMU_S_INVAL;
 	/*
 	 * spec: a MAP overlapping a RESV_MEM region SHOULD be rejected (no status named): INVAL,
@@ -625,11 +605,12 @@ static uint8_t handle_map(struct viommu *v, const struct virtio_iommu_req_map *r
 	 * named). Normal memory must be guest RAM; MMIO may be anywhere (accesses to it are still
 	 * checked by the memory API). Out of RAM is RANGE: the address is out of range.
 	 */
-	if (!(flags & VIRTIO_IOMMU_MAP_F_MMIO) && !range_in_ram(v, phys_start, phys_end))
+	if (!(flags & VIRTIO_IOMMU_MAP_F_MMIO) && !viommu_range_in_ram(v, phys_start, phys_end))
 		return VIRTIO_IOMMU_S_RANGE;
 	ret = d->be->ops->map(d->be->ctx, d->obj, virt_start, virt_end, phys_start, flags);
 	switch (ret) {
 	case 0:
+		d->mapped = true;
 		return VIRTIO_IOMMU_S_OK;
 	case -EEXIST: /* spec: a mapping already in the range SHOULD be INVAL */
 		return VIRTIO_IOMMU_S_INVAL;
@@ -652,12 +633,12 @@ static uint8_t handle_unmap(struct viommu *v, const struct virtio_iommu_req_unma
 	struct viommu_domain *d;
 	int ret;
 
-	if (!negotiated(v, VIRTIO_IOMMU_F_MAP_UNMAP))
+	if (!viommu_negotiated(v, VIRTIO_IOMMU_F_MAP_UNMAP))
 		return VIRTIO_IOMMU_S_UNSUPP;
 	/* spec: reserved not zero MAY be INVAL (then MAY unmap): we reject and unmap nothing. */
-	if (!all_zero(r->reserved, sizeof(r->reserved)))
+	if (!viommu_all_zero(r->reserved, sizeof(r->reserved)))
 		return VIRTIO_IOMMU_S_INVAL;
-	if (!domain_in_range(v, domain))
+	if (!viommu_domain_in_range(v, domain))
 		return VIRTIO_IOMMU_S_RANGE;
 	if (virt_end < virt_start)
 		return VIRTIO_IOMMU_S_INVAL;
@@ -665,7 +646,7 @@ static uint8_t handle_unmap(struct viommu *v, const struct virtio_iommu_req_unma
 	if (virt_start < v->p.input_start || virt_end > v->p.input_end)
 		return VIRTIO_IOMMU_S_RANGE;
 	/* spec: unknown domain SHOULD be NOENT; a bypass domain SHOULD be INVAL. */
-	d = find_domain(v, domain);
+	d = viommu_find_domain(v, domain);
 	if (!d)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (d->bypass)
@@ -700,7 +681,7 @@ static uint8_t handle_probe(struct viommu *v, const struct virtio_iommu_req_prob
 	unsigned int i;
 
 	/* spec: reserved MUST be ignored; an unknown endpoint SHOULD be NOENT. */
-	ep = find_endpoint(v, le32toh(r->endpoint));
+	ep = viommu_find_endpoint(v, le32toh(r->endpoint));
 	if (!ep)
 		return VIRTIO_IOMMU_S_NOENT;
 	/*
@@ -713,13 +694,26 @@ static uint8_t handle_probe(struct viommu *v, const struct virtio_iommu_req_prob
 	for (i = 0; i < ep->nr_resv; i++)
 		put_resv_mem(props + (i + 1) * RESV_MEM_SIZE, ep->resv[i].subtype,
 			     ep->resv[i].start, ep->resv[i].end);
+	/* Formats only for a driver that knows them: Linux logs property types it does not. */
+	if (viommu_negotiated(v, VIRTIO_IOMMU_F_ATTACH_TABLE)) {
+		size_t at = (ep->nr_resv + 1) * RESV_MEM_SIZE;
+
+		if (viommu_probe_table_formats(v, ep, props + at, props_len - at) < 0)
+			return VIRTIO_IOMMU_S_DEVERR;
+	}
 	return VIRTIO_IOMMU_S_OK;
 }
 
-/* Device-readable bytes of each request type (its struct without the tail). */
-static size_t request_size(uint8_t type)
+/* Device-readable bytes of each request type (its struct without the tail); 0: unknown. */
+static size_t request_size(const struct viommu *v, uint8_t type)
 {
+	bool nested = viommu_negotiated(v, VIRTIO_IOMMU_F_ATTACH_TABLE);
+
 	switch (type) {
+	case VIRTIO_IOMMU_T_ATTACH_TABLE:
+		return nested ? sizeof(struct virtio_iommu_req_attach_table) - TAIL_SIZE : 0;
+	case VIRTIO_IOMMU_T_INVALIDATE:
+		return nested ? sizeof(struct virtio_iommu_req_invalidate) - TAIL_SIZE : 0;
 	case VIRTIO_IOMMU_T_ATTACH:
 		return sizeof(struct virtio_iommu_req_attach) - TAIL_SIZE;
 	case VIRTIO_IOMMU_T_DETACH:
@@ -745,6 +739,8 @@ int viommu_handle_request(struct viommu *v, const void *req, size_t req_len, voi
 		struct virtio_iommu_req_map map;
 		struct virtio_iommu_req_unmap unmap;
 		struct virtio_iommu_req_probe probe;
+		struct virtio_iommu_req_attach_table attach_table;
+		struct virtio_iommu_req_invalidate invalidate;
 		uint8_t bytes[sizeof(struct virtio_iommu_req_probe)];
 	} r;
 	struct virtio_iommu_req_tail tail = { 0 };
@@ -757,7 +753,7 @@ int viommu_handle_request(struct viommu *v, const void *req, size_t req_len, voi
 	 * request too short to hold even the type byte has no type we know either.
 	 */
 	type = req_len ? *(const uint8_t *)req : 0;
-	want = request_size(type);
+	want = request_size(v, type);
 	if (!want)
 		return -EOPNOTSUPP;
 	/* spec: when the device cannot find the tail, it returns the buffers unwritten. */
@@ -779,12 +775,29 @@ int viommu_handle_request(struct viommu *v, const void *req, size_t req_len, voi
 	}
 	memcpy(r.bytes, req, want);
 	/* spec: the device MUST ignore reserved of the head. */
+	if (type == VIRTIO_IOMMU_T_INVALIDATE) {
+		/* Changes nothing of ours: DMA translation may go on meanwhile. */
+		pthread_rwlock_rdlock(&v->lock);
+		tail.status = viommu_handle_invalidate(v, &r.invalidate);
+		pthread_rwlock_unlock(&v->lock);
+		goto done;
+	}
 	pthread_rwlock_wrlock(&v->lock);
 	switch (type) {
+	case VIRTIO_IOMMU_T_ATTACH_TABLE:
+		tail.status = viommu_handle_attach_table(v, &r.attach_table);
+		break;
 	case VIRTIO_IOMMU_T_ATTACH:
 		tail.status = handle_attach(v, &r.attach);
 		break;
 	case VIRTIO_IOMMU_T_DETACH:
+		if (viommu_negotiated(v, VIRTIO_IOMMU_F_ATTACH_TABLE)) {
+			bool handled;
+
+			tail.status = viommu_handle_detach_pasid(v, &r.detach, &handled);
+			if (handled)
+				break;
+		}
 		tail.status = handle_detach(v, &r.detach);
 		break;
 	case VIRTIO_IOMMU_T_MAP:

@@ -101,6 +101,17 @@ int viommu_translate(void *opaque, uint64_t addr, uint64_t len, bool write, uint
 /* The DMA view of @ep over @mem, for an emulated device behind the vIOMMU. */
 struct dma_space viommu_endpoint_dma(struct viommu_endpoint *ep, const struct gmem *mem);
 
+void viommu_set_table_backend(struct viommu *v, enum viommu_endpoint_kind kind,
+			      const struct viommu_backend *be);
+
+/*
+ * INVALIDATE requests from the invalq, handled as one batch: @reqs[i] is the device-readable
+ * part of request i (@lens[i] bytes); its status goes to @status[i]. Consecutive requests for
+ * the same address space reach the backend as one invalidate call. Takes the read lock.
+ */
+void viommu_invalidate_batch(struct viommu *v, const void *const *reqs, const size_t *lens,
+			     unsigned int n, uint8_t *status);
+
 /* Device feature bits offered (bits 0-63 of the device-specific range; no transport bits). */
 uint64_t viommu_features(const struct viommu *v);
 /* What the driver accepted, at FEATURES_OK; until then every offered feature counts. */

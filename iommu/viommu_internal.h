@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The virtio-iommu model's state, shared by its files: viommu.c (the released requests, DMA
+ * translation, faults) and viommu_nested.c (the nesting extension). Not for other users.
+ */
+#ifndef NESTVM_VIOMMU_INTERNAL_H
+#define NESTVM_VIOMMU_INTERNAL_H
+
+#include <pthread.h>
+
+#include "viommu.h"
+
+#define TAIL_SIZE sizeof(struct virtio_iommu_req_tail)
+
+struct viommu_domain {
+	uint32_t id;
+	bool bypass;
+	bool mapped; /* a MAP succeeded: the domain holds mappings, never a table */
+	bool has_table; /* ATTACH_TABLE made it: @table is its address space */
+	struct viommu_table table;
+	unsigned int nr_endpoints;
+	const struct viommu_backend *be;
+	void *obj; /* the backend's domain */
+};
+
+struct viommu_resv {
+	uint64_t start, end;
+	uint8_t subtype;
+};
+
+struct viommu_endpoint {
+	struct viommu *v;
+	uint32_t id;
+	enum viommu_endpoint_kind kind;
+	void *opaque;
+	struct viommu_domain *domain; /* NULL: not attached */
+	struct viommu_resv *resv; /* reported by PROBE after the MSI doorbell */
+	unsigned int nr_resv;
+};
+
+struct viommu {
+	/* Everything below, up to the fault queue, is under @lock. */
+	pthread_rwlock_t lock;
+	struct viommu_params p;
+	uint64_t granule;
+	const struct gmem *mem;
+	uint64_t features, negotiated;
+	uint8_t bypass;
+	struct viommu_backend *emulated; /* owned */
+	const struct viommu_backend *backends[VIOMMU_EP_KINDS];
+	const struct viommu_backend *table_backends[VIOMMU_EP_KINDS];
+	struct viommu_endpoint **eps; /* sorted by id */
+	size_t nr_eps;
+	/* A domain lives while an endpoint is attached, so there are at most nr_eps of them. */
+	struct viommu_domain **domains;
+	size_t nr_domains;
+	bool any_resv; /* some endpoint has reserved regions: MAP must check them */
+
+	pthread_mutex_t fault_lock; /* the fault ring and the notify hook */
+	struct virtio_iommu_fault *faults;
+	unsigned int fault_head, fault_count;
+	unsigned long faults_dropped;
+	void (*notify)(void *ctx);
+	void *notify_ctx;
+};
+
+/* Helpers of viommu.c; the caller holds v->lock (read or write, as each says). */
+bool viommu_negotiated(const struct viommu *v, unsigned int bit);
+struct viommu_endpoint *viommu_find_endpoint(const struct viommu *v, uint32_t id);
+struct viommu_domain *viommu_find_domain(const struct viommu *v, uint32_t id);
+bool viommu_domain_in_range(const struct viommu *v, uint32_t id);
+bool viommu_all_zero(const uint8_t *p, size_t len);
+bool viommu_range_in_ram(const struct viommu *v, uint64_t start, uint64_t end);
+/* Write lock: one endpoint less in @d; the last one frees it. */
+void viommu_domain_put(struct viommu *v, struct viommu_domain *d);
+/* Write lock: @ep leaves its domain. 0, or -errno when the backend could not move it. */
+int viommu_endpoint_detach(struct viommu *v, struct viommu_endpoint *ep);
+
+/* viommu_nested.c, under the write lock. */
+uint8_t viommu_handle_attach_table(struct viommu *v, const void *req);
+uint8_t viommu_handle_detach_pasid(struct viommu *v, const void *req, bool *handled);
+/* Read lock. */
+uint8_t viommu_handle_invalidate(struct viommu *v, const void *req);
+void viommu_invalidate_batch_locked(struct viommu *v, const void *const *reqs, const size_t *lens,
+				    unsigned int n, uint8_t *status);
+/* PROBE: TABLE_FORMAT properties of @ep at @props, at most @len bytes; bytes used or -ENOSPC. */
+long viommu_probe_table_formats(const struct viommu *v, const struct viommu_endpoint *ep,
+				uint8_t *props, size_t len);
+
+#endif
