@@ -20,5 +20,6 @@ Suite *virtio_console_suite(void);
 Suite *virtio_net_suite(void);
 Suite *viommu_suite(void);
 Suite *viommu_nested_suite(void);
+Suite *pgtable_x86_suite(void);
 
 #endif
