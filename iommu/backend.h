@@ -122,12 +122,16 @@ struct viommu_backend {
 	void *ctx;
 };
 
+struct gmem;
+
 /*
  * The emulated backend: an AVL tree of mappings per domain, O(log n) lookup, insert and delete.
  * @max_mappings bounds the mappings of all its domains together (guest memory pressure on the
- * host); map fails with -ENOSPC past it. Returns NULL when out of memory.
+ * host); map fails with -ENOSPC past it. With @mem it also takes guest VT-d first-stage tables
+ * (nesting extension) and walks them in guest RAM @mem. Returns NULL when out of memory.
  */
-struct viommu_backend *viommu_emulated_backend_create(unsigned long max_mappings);
+struct viommu_backend *viommu_emulated_backend_create(unsigned long max_mappings,
+						      const struct gmem *mem);
 void viommu_emulated_backend_destroy(struct viommu_backend *be);
 /* Mappings held now by all domains of @be, for tests and statistics. */
 unsigned long viommu_emulated_backend_count(const struct viommu_backend *be);

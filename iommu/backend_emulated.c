@@ -1,23 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The emulated virtio-iommu backend: each domain is a mapping tree (maptree.h), so lookup,
- * insert and delete are O(log n) and UNMAP of k mappings is O(k log n). Locking is the
- * model's (see backend.h).
+ * insert and delete are O(log n) and UNMAP of k mappings is O(k log n); or, with the nesting
+ * extension, the guest's own VT-d first-stage table, walked at every lookup (pgtable_x86.h:
+ * nothing is cached, so INVALIDATE has nothing to flush). Locking is the model's (backend.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "backend.h"
 #include "maptree.h"
+#include "pgtable_x86.h"
+#include "viommu_nested.h"
+
+/* Guest-physical address bits the walker accepts in table entries: x86's architectural most. */
+#define EMU_MAXPHYADDR 52
 
 struct emu_domain {
 	struct maptree maps;
 	bool bypass;
+	bool has_table;
+	struct pgtable_x86 pt;
 };
 
 struct emu_backend {
 	struct viommu_backend be; /* first: handed out as the public object */
 	unsigned long max_mappings, count;
+	const struct gmem *mem; /* where guest tables are read; NULL: no tables */
 };
 
 static int emu_domain_alloc(void *ctx, bool bypass, void **domain)
@@ -83,6 +92,17 @@ static int emu_translate(void *ctx, void *domain, uint64_t iova, uint64_t *gpa, 
 	uint64_t left;
 
 	(void)ctx;
+	if (d->has_table) {
+		struct pgtable_xlate x;
+
+		/* Walked for a read: the flags say whether a write would pass too. */
+		if (pgtable_x86_translate(&d->pt, iova, false, &x))
+			return -ENOENT;
+		*gpa = x.gpa;
+		*contig = x.page_size - (iova & (x.page_size - 1));
+		*flags = VIOMMU_MAP_READ | (x.writable ? VIOMMU_MAP_WRITE : 0);
+		return 0;
+	}
 	m = maptree_find(&d->maps, iova);
 	if (!m)
 		return -ENOENT;
@@ -93,6 +113,59 @@ static int emu_translate(void *ctx, void *domain, uint64_t iova, uint64_t *gpa, 
 	return 0;
 }
 
+static unsigned int emu_table_formats(void *ctx, void *ep, struct viommu_table_format *out,
+				      unsigned int max)
+{
+	struct emu_backend *eb = ctx;
+
+	(void)ep;
+	if (!eb->mem || !max)
+		return 0;
+	/* What the walker does: 4- and 5-level, 4K/2M/1G leaves, no PASIDs. */
+	out[0] = (struct viommu_table_format){
+		.format = VIRTIO_IOMMU_FORMAT_VTD_S1,
+		.pasid_bits = 0,
+		.address_bits = 57,
+		.caps = VIRTIO_IOMMU_VTD_CAP_5LEVEL | VIRTIO_IOMMU_VTD_CAP_1G |
+			VIRTIO_IOMMU_VTD_CAP_SRE | VIRTIO_IOMMU_VTD_CAP_EAFE,
+		.page_sizes = (1ULL << 12) | (1ULL << 21) | (1ULL << 30),
+	};
+	return 1;
+}
+
+static int emu_set_table(void *ctx, void *domain, const struct viommu_table *t)
+{
+	struct emu_backend *eb = ctx;
+	struct emu_domain *d = domain;
+
+	if (!eb->mem || t->format != VIRTIO_IOMMU_FORMAT_VTD_S1 || d->maps.count)
+		return -EOPNOTSUPP;
+	d->has_table = true;
+	/*
+	 * Device DMA without a PASID is a user-privilege request: R/W is always enforced, and
+	 * WPE (which only changes supervisor writes) has nothing to change.
+	 */
+	d->pt = (struct pgtable_x86){
+		.mem = eb->mem,
+		.root = t->root,
+		.levels = t->flags & VIRTIO_IOMMU_VTD_S1_5LEVEL ? 5 : 4,
+		.maxphyaddr = EMU_MAXPHYADDR,
+		.wp = true,
+		.allow_1g = true,
+	};
+	return 0;
+}
+
+static int emu_invalidate(void *ctx, void *domain, const struct viommu_inval *inv, unsigned int n,
+			  unsigned int *done)
+{
+	(void)ctx;
+	(void)domain;
+	(void)inv;
+	*done = n; /* every lookup walks the table: there is no cache to flush */
+	return 0;
+}
+
 static const struct viommu_backend_ops emu_ops = {
 	.name = "emulated",
 	.domain_alloc = emu_domain_alloc,
@@ -100,9 +173,13 @@ static const struct viommu_backend_ops emu_ops = {
 	.map = emu_map,
 	.unmap = emu_unmap,
 	.translate = emu_translate,
+	.table_formats = emu_table_formats,
+	.set_table = emu_set_table,
+	.invalidate = emu_invalidate,
 };
 
-struct viommu_backend *viommu_emulated_backend_create(unsigned long max_mappings)
+struct viommu_backend *viommu_emulated_backend_create(unsigned long max_mappings,
+						      const struct gmem *mem)
 {
 	struct emu_backend *eb = calloc(1, sizeof(*eb));
 
@@ -111,6 +188,7 @@ struct viommu_backend *viommu_emulated_backend_create(unsigned long max_mappings
 	eb->be.ops = &emu_ops;
 	eb->be.ctx = eb;
 	eb->max_mappings = max_mappings;
+	eb->mem = mem;
 	return &eb->be;
 }
 

@@ -71,7 +71,7 @@ struct viommu *viommu_create(const struct viommu_params *p, const struct gmem *m
 	v->negotiated = v->features;
 	v->bypass = p->bypass;
 	v->faults = calloc(p->fault_queue_len, sizeof(*v->faults));
-	v->emulated = viommu_emulated_backend_create(p->max_mappings);
+	v->emulated = viommu_emulated_backend_create(p->max_mappings, mem);
 	if (!v->faults || !v->emulated) {
 		free(v->faults);
 		viommu_emulated_backend_destroy(v->emulated);

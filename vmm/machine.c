@@ -59,7 +59,6 @@ struct machine {
 	struct dma_space dma; /* identity: DMA addresses are guest-physical */
 	struct dma_space dmas[VIRTIO_MMIO_MAX_DEVICES]; /* per device, behind the vIOMMU */
 	struct viommu *viommu;
-	struct viommu_backend *viommu_emulated;
 	struct viommu_virtio viommu_dev;
 	bool has_viommu_dev;
 	struct acpi_viot_mmio_endpoint viot_endpoints[VIRTIO_MMIO_MAX_DEVICES];
@@ -265,13 +264,12 @@ static int machine_add_viommu(struct machine *m)
 	if (ret)
 		return ret;
 	viommu_default_params(&params);
+	/* Its own emulated backend serves the virtio devices: mappings, or guest tables. */
 	m->viommu = viommu_create(&params, &m->vm.mem);
-	m->viommu_emulated = viommu_emulated_backend_create(params.max_mappings);
-	if (!m->viommu || !m->viommu_emulated) {
+	if (!m->viommu) {
 		pr_err("virtio-iommu: out of memory");
 		return -ENOMEM;
 	}
-	viommu_set_backend(m->viommu, VIOMMU_EP_EMULATED, m->viommu_emulated);
 	viommu_virtio_init(&m->viommu_dev, m->viommu, w.dma, w.irq, w.gsi);
 	m->has_viommu_dev = true;
 	return virtio_window_fill(m, &w, &m->viommu_dev.mmio, "virtio-iommu");
@@ -726,8 +724,6 @@ static void machine_teardown(struct machine *m)
 	if (m->viommu)
 		viommu_destroy(m->viommu);
 	passthrough_destroy(&m->pt);
-	if (m->viommu_emulated)
-		viommu_emulated_backend_destroy(m->viommu_emulated);
 	vm_destroy(vm);
 	for (unsigned int i = 0; i < m->nvirtio; i++)
 		vm_irqfd_sink_destroy(&m->virtio_irqs[i]);

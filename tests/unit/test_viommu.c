@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "iommu/viommu.h"
+#include "iommu/viommu_nested.h"
 #include "unit.h"
 
 #define PAGE 0x1000ULL
@@ -46,6 +47,8 @@ static void setup(void)
 	mem.count = 2;
 	viommu_default_params(&p);
 	v = make(&p);
+	/* The released protocol; the nesting extension has its own suite (test_viommu_nested). */
+	viommu_set_features(v, viommu_features(v) & ~(1ULL << VIRTIO_IOMMU_F_ATTACH_TABLE));
 }
 
 static void teardown(void)
@@ -721,7 +724,7 @@ START_TEST(unattached_hardware_follows_config_bypass)
 	struct fake_dev dev = { 0 }, bad = { .fail = EIO };
 	void *was;
 
-	fake_inner = viommu_emulated_backend_create(100);
+	fake_inner = viommu_emulated_backend_create(100, NULL);
 	viommu_set_backend(v, VIOMMU_EP_VFIO, &fake);
 	/* registered: not in a domain, and config.bypass is 1 */
 	ck_assert_ptr_nonnull(viommu_add_endpoint(v, 0x30, VIOMMU_EP_VFIO, &dev));
@@ -1014,7 +1017,7 @@ END_TEST
 
 START_TEST(tree_backend_direct)
 {
-	struct viommu_backend *be = viommu_emulated_backend_create(100000);
+	struct viommu_backend *be = viommu_emulated_backend_create(100000, NULL);
 	const struct viommu_backend_ops *ops = be->ops;
 	uint64_t gpa, contig;
 	uint32_t flags;
@@ -1127,7 +1130,8 @@ START_TEST(config_layout_and_bad_params)
 	    viommu_features(v),
 	    (1ULL << VIRTIO_IOMMU_F_INPUT_RANGE) | (1ULL << VIRTIO_IOMMU_F_DOMAIN_RANGE) |
 		(1ULL << VIRTIO_IOMMU_F_MAP_UNMAP) | (1ULL << VIRTIO_IOMMU_F_PROBE) |
-		(1ULL << VIRTIO_IOMMU_F_MMIO) | (1ULL << VIRTIO_IOMMU_F_BYPASS_CONFIG));
+		(1ULL << VIRTIO_IOMMU_F_MMIO) | (1ULL << VIRTIO_IOMMU_F_BYPASS_CONFIG) |
+		(1ULL << VIRTIO_IOMMU_F_ATTACH_TABLE)); /* its emulated backend walks tables */
 	viommu_default_params(&p);
 	p.page_size_mask = 0;
 	ck_assert_ptr_null(viommu_create(&p, &mem));

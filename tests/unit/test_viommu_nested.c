@@ -471,6 +471,113 @@ START_TEST(random_nested_requests_never_crash)
 }
 END_TEST
 
+/* ---- an emulated endpoint on a guest table: its DMA walks the table ---- */
+
+#define EMU_EP 3
+#define PML4 0x10000ULL
+#define PDPT 0x11000ULL
+#define PD 0x12000ULL
+#define PT 0x13000ULL
+#define PD2 0x14000ULL
+#define P 1ULL
+#define RW_BIT 2ULL
+#define US 4ULL
+
+static struct viommu_endpoint *emu_ep;
+
+static void put64(uint64_t gpa, uint64_t val)
+{
+	val = htole64(val);
+	memcpy(ram + gpa, &val, 8);
+}
+
+static void emu_setup(void)
+{
+	struct viommu_params p;
+
+	memset(&fake, 0, sizeof(fake));
+	ram = calloc(1, RAM_SIZE);
+	mem = (struct gmem){ .regions = { { 0, RAM_SIZE, ram } }, .count = 1 };
+	viommu_default_params(&p);
+	v = viommu_create(&p, &mem);
+	ck_assert_ptr_nonnull(v);
+	emu_ep = viommu_add_endpoint(v, EMU_EP, VIOMMU_EP_EMULATED, NULL);
+	ck_assert_ptr_nonnull(emu_ep);
+	viommu_set_features(v, viommu_features(v));
+	/* IOVA 0x40000000 (PML4[0] PDPT[1] PD[0]) -> PT: page 0 RW at 0x20000, page 1 RO at
+	 * 0x21000; IOVA 0x80000000 (PDPT[2]) -> PD[0] a 2 MiB page at 0x0 (read-write) */
+	put64(PML4, PDPT | P | RW_BIT | US);
+	put64(PDPT + 8, PD | P | RW_BIT | US);
+	put64(PD, PT | P | RW_BIT | US);
+	put64(PT, 0x20000 | P | RW_BIT | US);
+	put64(PT + 8, 0x21000 | P | US);
+	put64(PDPT + 16, PD2 | P | RW_BIT | US);
+	put64(PD2, 0x0 | P | RW_BIT | US | (1 << 7));
+}
+
+static uint8_t emu_attach_table(uint64_t root)
+{
+	struct virtio_iommu_req_attach_table r = table_req(5, EMU_EP);
+
+	r.table = htole64(root);
+	r.format_flags = 0;
+	return attach_table(r);
+}
+
+START_TEST(emulated_dma_walks_the_guest_table)
+{
+	struct dma_space dma = viommu_endpoint_dma(emu_ep, &mem);
+	struct virtio_iommu_fault f;
+	uint8_t buf[16];
+
+	ck_assert_uint_eq(emu_attach_table(PML4), VIRTIO_IOMMU_S_OK);
+	memcpy(ram + 0x20010, "through-table", 14);
+	ck_assert_int_eq(dma_read(&dma, 0x40000010, buf, 14), 0);
+	ck_assert_str_eq((char *)buf, "through-table");
+	/* writes land where the table says, across the 4 KiB page into the read-only one: not */
+	ck_assert_int_eq(dma_write(&dma, 0x40000ff8, "0123456789abcdef", 16), -EFAULT);
+	ck_assert(viommu_pop_fault(v, &f));
+	ck_assert_uint_eq(f.reason, VIRTIO_IOMMU_FAULT_R_MAPPING);
+	ck_assert_uint_eq(le64toh(f.address), 0x40001000);
+	ck_assert_int_eq(dma_read(&dma, 0x40001000, buf, 4), 0); /* read-only: reads pass */
+	/* a 2 MiB page */
+	ck_assert_int_eq(dma_read(&dma, 0x80000000 + 0x20010, buf, 14), 0);
+	ck_assert_str_eq((char *)buf, "through-table");
+	/* not mapped */
+	ck_assert_int_eq(dma_read(&dma, 0x40002000, buf, 4), -EFAULT);
+	ck_assert(viommu_pop_fault(v, &f));
+	/* the guest unmaps page 0 and invalidates: the next access faults */
+	put64(PT, 0);
+	ck_assert_uint_eq(invalidate(inval_req(5, VIRTIO_IOMMU_INVAL_S_RANGE, 0x40000000, 0x1000)),
+			  VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(dma_read(&dma, 0x40000010, buf, 4), -EFAULT);
+	ck_assert(viommu_pop_fault(v, &f));
+}
+END_TEST
+
+START_TEST(emulated_hostile_tables)
+{
+	struct dma_space dma = viommu_endpoint_dma(emu_ep, &mem);
+	struct virtio_iommu_fault f;
+	uint8_t buf[8];
+
+	ck_assert_uint_eq(emu_attach_table(PML4), VIRTIO_IOMMU_S_OK);
+	/* a table pointer outside RAM, a loop, reserved bits: faults, never a wild read */
+	put64(PDPT + 8, 0x7000000000ULL | P | RW_BIT | US);
+	ck_assert_int_eq(dma_read(&dma, 0x40000000, buf, 8), -EFAULT);
+	put64(PDPT + 8, PDPT | P | RW_BIT | US); /* PDPT entry points at the PDPT */
+	ck_assert_int_eq(dma_read(&dma, 0x40000000, buf, 8), -EFAULT);
+	put64(PDPT + 8, PD | P | RW_BIT | US | (1ULL << 51));
+	ck_assert_int_eq(dma_read(&dma, 0x40000000, buf, 8), -EFAULT);
+	/* non-canonical input */
+	ck_assert_int_eq(dma_read(&dma, 0x0000800000000000ULL, buf, 8), -EFAULT);
+	while (viommu_pop_fault(v, &f))
+		;
+	/* the root outside RAM is refused at ATTACH_TABLE */
+	ck_assert_uint_eq(emu_attach_table(RAM_SIZE + 0x1000), VIRTIO_IOMMU_S_RANGE);
+}
+END_TEST
+
 Suite *viommu_nested_suite(void)
 {
 	Suite *s = suite_create("viommu_nested");
@@ -484,6 +591,11 @@ Suite *viommu_nested_suite(void)
 	tcase_add_test(tc, probe_reports_formats_only_when_negotiated);
 	tcase_add_test(tc, detach_with_a_pasid);
 	tcase_add_test(tc, random_nested_requests_never_crash);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("emulated");
+	tcase_add_checked_fixture(tc, emu_setup, teardown);
+	tcase_add_test(tc, emulated_dma_walks_the_guest_table);
+	tcase_add_test(tc, emulated_hostile_tables);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -857,7 +857,7 @@ START_TEST(viommu_requests_and_faults_on_the_eventq)
 
 	viommu_default_params(&p);
 	model = viommu_create(&p, &mem);
-	be = viommu_emulated_backend_create(p.max_mappings);
+	be = viommu_emulated_backend_create(p.max_mappings, NULL);
 	ck_assert_ptr_nonnull(model);
 	ck_assert_ptr_nonnull(be);
 	viommu_set_backend(model, VIOMMU_EP_EMULATED, be);
