@@ -10,6 +10,7 @@ Suite *devices_suite(void);
 Suite *kvm_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
+Suite *virtio_blk_suite(void);
 Suite *virtio_console_suite(void);
 Suite *virtio_net_suite(void);
 Suite *viommu_suite(void);
