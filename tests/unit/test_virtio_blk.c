@@ -428,6 +428,24 @@ START_TEST(kick_off_the_loop_is_synchronous)
 }
 END_TEST
 
+START_TEST(gmem_span_splits_at_region_ends)
+{
+	static uint8_t a[4096], b[4096];
+	struct gmem m = { .regions = { { 0x1000, 4096, a }, { 0x2000, 4096, b } }, .count = 2 };
+	uint64_t span;
+
+	ck_assert_ptr_eq(gmem_span(&m, 0x1800, 4096, &span), a + 0x800);
+	ck_assert_uint_eq(span, 0x800);
+	ck_assert_ptr_eq(gmem_span(&m, 0x2000, 16, &span), b);
+	ck_assert_uint_eq(span, 16);
+	ck_assert_ptr_null(gmem_span(&m, 0x3000, 1, &span)); /* just past the end */
+	ck_assert_ptr_null(gmem_span(&m, 0xfff, 2, &span));
+	ck_assert_ptr_null(gmem_span(&m, 0x1000, 0, &span));
+	ck_assert_ptr_eq(gmem_span(&m, 0x2fff, UINT64_MAX, &span), b + 0xfff);
+	ck_assert_uint_eq(span, 1);
+}
+END_TEST
+
 Suite *virtio_blk_suite(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -445,6 +463,9 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, async_stop_completes_requests_in_flight);
 	tcase_add_test(tc, async_destroy_waits_for_requests_in_flight);
 	tcase_add_test(tc, kick_off_the_loop_is_synchronous);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("zero copy");
+	tcase_add_test(tc, gmem_span_splits_at_region_ends);
 	suite_add_tcase(s, tc);
 	return s;
 }
