@@ -104,6 +104,12 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool ro, const str
 	if (ro)
 		features |= BIT64(VIRTIO_BLK_F_RO);
 	virtio_mmio_init(&blk->mmio, &blk_ops, blk, features, dma, irq, gsi);
+	if (virtio_blk_alloc_requests(blk)) {
+		virtio_mmio_destroy(&blk->mmio);
+		pthread_cond_destroy(&blk->idle);
+		close(blk->fd);
+		return errmsg(err, errlen, -ENOMEM, "--disk %s: out of memory", path);
+	}
 	return 0;
 }
 

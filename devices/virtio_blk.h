@@ -17,10 +17,10 @@
  *
  * Guest memory: without an IOMMU the iovecs point straight into guest RAM (zero copy,
  * bounds-checked with gmem). Behind the virtio-iommu every access goes through the
- * dma_space at one point in time, through a per-request bounce buffer of at most
- * VIRTIO_BLK_BOUNCE_SIZE bytes: guest to bounce when a write piece is submitted, bounce to
- * guest when a read piece completes, so nothing touches a mapping after the guest's UNMAP
- * completed. Short transfers are resubmitted for the rest.
+ * dma_space at one point in time, through a per-request bounce buffer of
+ * VIRTIO_BLK_BOUNCE_SIZE bytes (longer transfers go in pieces): guest to bounce when a write piece
+ * is submitted, bounce to guest when a read piece completes, so nothing touches a mapping after the
+ * guest's UNMAP completed. Short transfers are resubmitted for the rest.
  *
  * Reset: requests in flight are dropped when they complete (reset_count), their buffers
  * freed; a reset from a vCPU waits for them (zero-copy reads may still land in RAM), a
@@ -54,8 +54,12 @@ struct virtio_blk {
 	struct ioloop *loop; /* NULL: all I/O synchronous */
 	struct ioloop_deferred flush; /* raises the interrupt after a batch of completions */
 
+	struct virtio_blk_req *reqs; /* VIRTIO_BLK_QUEUE_SIZE request slots */
+	uint8_t *bounce; /* a bounce buffer per slot, behind an IOMMU only */
+
 	/* Under mmio.lock: */
-	struct virtio_blk_req *spare; /* request slots kept for reuse */
+	unsigned int fresh; /* slots never used yet: reqs[fresh..] */
+	struct virtio_blk_req *spare; /* used slots free again */
 	unsigned int in_flight; /* requests on the ring */
 	unsigned int stale; /* of those, taken before the last reset */
 	bool stalled; /* in_flight reached the queue size: pop more on a completion */

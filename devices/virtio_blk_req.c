@@ -32,7 +32,7 @@ struct virtio_blk_req {
 	uint64_t delivered; /* IN: bytes that reached the guest */
 	uint32_t status_off; /* the status byte in the writable bytes */
 	uint64_t chunk_start, chunk_end; /* the part of [0, len) in @bounce */
-	uint8_t *bounce; /* VIRTIO_BLK_BOUNCE_SIZE bytes, allocated on first use */
+	uint8_t *bounce; /* VIRTIO_BLK_BOUNCE_SIZE bytes behind the IOMMU, else NULL */
 	unsigned int niov;
 	struct iovec iov[MAX_IOV];
 	struct virtq_req req;
@@ -43,6 +43,11 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * Slots come from one array allocated up front: the io thread's seccomp filter has no
+ * mprotect, which glibc needs to grow a thread's malloc arena. Slots never used stay
+ * untouched, so they cost address space, not memory.
+ */
 static struct virtio_blk_req *get_req(struct virtio_blk *blk)
 {
 	struct virtio_blk_req *r = blk->spare;
@@ -51,11 +56,12 @@ static struct virtio_blk_req *get_req(struct virtio_blk *blk)
 		blk->spare = r->next;
 		return r;
 	}
-	r = malloc(sizeof(*r));
-	if (r) {
-		r->blk = blk;
-		r->bounce = NULL;
-	}
+	if (blk->fresh == VIRTIO_BLK_QUEUE_SIZE)
+		return NULL;
+	r = &blk->reqs[blk->fresh];
+	r->blk = blk;
+	r->bounce = blk->bounce ? blk->bounce + (size_t)blk->fresh * VIRTIO_BLK_BOUNCE_SIZE : NULL;
+	blk->fresh++;
 	return r;
 }
 
@@ -131,10 +137,6 @@ static int bounce_data(struct virtio_blk_req *r)
 	if (r->done == r->chunk_end) {
 		uint64_t n = min64(r->len - r->done, VIRTIO_BLK_BOUNCE_SIZE);
 
-		if (!r->bounce)
-			r->bounce = malloc(VIRTIO_BLK_BOUNCE_SIZE);
-		if (!r->bounce)
-			return -ENOMEM;
 		r->chunk_start = r->done;
 		r->chunk_end = r->done + n;
 		if (r->write && virtq_req_read(&r->req, r->data_off + r->done, r->bounce, n))
@@ -394,17 +396,28 @@ void virtio_blk_reset_requests(struct virtio_blk *blk)
 	}
 }
 
+int virtio_blk_alloc_requests(struct virtio_blk *blk)
+{
+	blk->reqs = malloc(VIRTIO_BLK_QUEUE_SIZE * sizeof(*blk->reqs));
+	if (blk->mmio.dma->translate)
+		blk->bounce = malloc((size_t)VIRTIO_BLK_QUEUE_SIZE * VIRTIO_BLK_BOUNCE_SIZE);
+	if (!blk->reqs || (blk->mmio.dma->translate && !blk->bounce)) {
+		free(blk->reqs);
+		free(blk->bounce);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 void virtio_blk_free_requests(struct virtio_blk *blk)
 {
 	virtio_mmio_lock(&blk->mmio);
 	while (blk->in_flight || blk->flush_pending)
 		pthread_cond_wait(&blk->idle, &blk->mmio.lock);
 	virtio_mmio_unlock(&blk->mmio);
-	while (blk->spare) {
-		struct virtio_blk_req *r = blk->spare;
-
-		blk->spare = r->next;
-		free(r->bounce);
-		free(r);
-	}
+	free(blk->reqs);
+	free(blk->bounce);
+	blk->reqs = NULL;
+	blk->bounce = NULL;
+	blk->spare = NULL;
 }

@@ -11,7 +11,9 @@ void virtio_blk_process(struct virtio_blk *blk);
 void virtio_blk_reset_requests(struct virtio_blk *blk);
 /* The deferred interrupt after a batch of completions; loop thread, takes the lock. */
 void virtio_blk_flush_used(struct ioloop_deferred *d);
-/* Waits until nothing is in flight, then frees the spare slots. Takes the lock. */
+/* The request slots (and bounce buffers behind an IOMMU), once; 0 or -ENOMEM. */
+int virtio_blk_alloc_requests(struct virtio_blk *blk);
+/* Waits until nothing is in flight, then frees the slots. Takes the lock. */
 void virtio_blk_free_requests(struct virtio_blk *blk);
 
 #endif
