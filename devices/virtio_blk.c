@@ -12,155 +12,20 @@
 #include <linux/virtio_ids.h>
 
 #include "devices/virtio_blk.h"
+#include "devices/virtio_blk_req.h"
 #include "vmm/util.h"
 
 #define BIT64(n) (1ULL << (n))
-#define HEADER_SIZE sizeof(struct virtio_blk_outhdr)
-
-static uint64_t min64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-/* Whole transfers or an error: short counts are retried, EOF is an error. */
-static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		buf += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
-static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		buf += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
-/* Whether @len bytes at @sector lie inside the disk, in whole sectors. */
-static bool in_range(const struct virtio_blk *blk, uint64_t sector, uint64_t len)
-{
-	uint64_t sectors = len / VIRTIO_BLK_SECTOR;
-
-	if (len % VIRTIO_BLK_SECTOR)
-		return false;
-	return sector <= blk->capacity && sectors <= blk->capacity - sector;
-}
-
-/* Disk to guest: the writable data before the status byte. *done counts bytes delivered. */
-static uint8_t do_read(struct virtio_blk *blk, uint64_t sector, uint64_t len, uint64_t *done)
-{
-	uint64_t off = sector * VIRTIO_BLK_SECTOR;
-
-	if (!in_range(blk, sector, len))
-		return VIRTIO_BLK_S_IOERR;
-	while (*done < len) {
-		uint64_t n = min64(len - *done, VIRTIO_BLK_BOUNCE_SIZE);
-
-		if (pread_full(blk->fd, blk->bounce, n, off + *done) ||
-		    virtq_req_write(&blk->req, *done, blk->bounce, n))
-			return VIRTIO_BLK_S_IOERR;
-		*done += n;
-	}
-	return VIRTIO_BLK_S_OK;
-}
-
-/* Guest to disk: the readable data after the header. */
-static uint8_t do_write(struct virtio_blk *blk, uint64_t sector, uint64_t len)
-{
-	uint64_t off = sector * VIRTIO_BLK_SECTOR, done = 0;
-
-	if (blk->ro || !in_range(blk, sector, len))
-		return VIRTIO_BLK_S_IOERR;
-	while (done < len) {
-		uint64_t n = min64(len - done, VIRTIO_BLK_BOUNCE_SIZE);
-
-		if (virtq_req_read(&blk->req, HEADER_SIZE + done, blk->bounce, n) ||
-		    pwrite_full(blk->fd, blk->bounce, n, off + done))
-			return VIRTIO_BLK_S_IOERR;
-		done += n;
-	}
-	return VIRTIO_BLK_S_OK;
-}
-
-static uint8_t do_get_id(struct virtio_blk *blk, uint64_t len, uint64_t *done)
-{
-	uint64_t n = min64(len, VIRTIO_BLK_ID_BYTES);
-
-	if (virtq_req_write(&blk->req, 0, blk->id, n))
-		return VIRTIO_BLK_S_IOERR;
-	*done = n;
-	return VIRTIO_BLK_S_OK;
-}
-
-/* Serves blk->req and returns the used length to report. */
-static uint32_t serve(struct virtio_blk *blk)
-{
-	const struct virtq_req *req = &blk->req;
-	struct virtio_blk_outhdr hdr;
-	uint64_t data_in, data_out, done = 0;
-	uint8_t status;
-
-	/* §5.2.6: a header and a status byte; without them there is nowhere to report to. */
-	if (req->readable_len < HEADER_SIZE || req->writable_len < 1)
-		return 0;
-	data_in = req->writable_len - 1;
-	data_out = req->readable_len - HEADER_SIZE;
-	if (virtq_req_read(req, 0, &hdr, sizeof(hdr))) {
-		status = VIRTIO_BLK_S_IOERR;
-	} else {
-		switch (le32toh(hdr.type)) {
-		case VIRTIO_BLK_T_IN:
-			status = do_read(blk, le64toh(hdr.sector), data_in, &done);
-			break;
-		case VIRTIO_BLK_T_OUT:
-			status = do_write(blk, le64toh(hdr.sector), data_out);
-			break;
-		case VIRTIO_BLK_T_FLUSH:
-			status = fdatasync(blk->fd) && errno != EINVAL ? VIRTIO_BLK_S_IOERR
-								       : VIRTIO_BLK_S_OK;
-			break;
-		case VIRTIO_BLK_T_GET_ID:
-			status = do_get_id(blk, data_in, &done);
-			break;
-		default:
-			status = VIRTIO_BLK_S_UNSUPP;
-			break;
-		}
-	}
-	if (virtq_req_write(req, data_in, &status, 1))
-		return 0;
-	return done + 1;
-}
 
 static void blk_queue_notify(struct virtio_mmio_dev *dev, unsigned int queue)
 {
-	struct virtio_blk *blk = virtio_mmio_backend(dev);
-	struct virtq *vq = virtio_mmio_queue(dev, queue);
+	virtio_blk_process(virtio_mmio_backend(dev));
+	virtio_mmio_used(dev, queue); /* for what was answered at once or synchronously */
+}
 
-	while (virtq_pop(vq, &blk->req) > 0) {
-		if (virtq_push(vq, blk->req.head, serve(blk)))
-			break;
-	}
-	virtio_mmio_used(dev, queue);
+static void blk_reset(struct virtio_mmio_dev *dev)
+{
+	virtio_blk_reset_requests(virtio_mmio_backend(dev));
 }
 
 static void blk_config_read(struct virtio_mmio_dev *dev, unsigned int offset, void *data,
@@ -178,6 +43,7 @@ static const struct virtio_backend_ops blk_ops = {
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
 };
 
 int virtio_blk_parse_arg(const char *arg, char *path, size_t pathlen, bool *ro, char *err,
@@ -227,11 +93,8 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool ro, const str
 		return errmsg(err, errlen, ret, "--disk %s: not a regular file or block device",
 			      path);
 	}
-	blk->bounce = malloc(VIRTIO_BLK_BOUNCE_SIZE);
-	if (!blk->bounce) {
-		close(blk->fd);
-		return errmsg(err, errlen, -ENOMEM, "--disk %s: out of memory", path);
-	}
+	pthread_cond_init(&blk->idle, NULL);
+	blk->flush.fn = virtio_blk_flush_used;
 	blk->ro = ro;
 	blk->capacity = size / VIRTIO_BLK_SECTOR; /* a partial last sector is not exposed */
 	blk->config.capacity = htole64(blk->capacity);
@@ -241,7 +104,18 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool ro, const str
 	if (ro)
 		features |= BIT64(VIRTIO_BLK_F_RO);
 	virtio_mmio_init(&blk->mmio, &blk_ops, blk, features, dma, irq, gsi);
+	if (virtio_blk_alloc_requests(blk)) {
+		virtio_mmio_destroy(&blk->mmio);
+		pthread_cond_destroy(&blk->idle);
+		close(blk->fd);
+		return errmsg(err, errlen, -ENOMEM, "--disk %s: out of memory", path);
+	}
 	return 0;
+}
+
+void virtio_blk_use_loop(struct virtio_blk *blk, struct ioloop *loop)
+{
+	blk->loop = loop;
 }
 
 int virtio_blk_attach(struct bus *mmio, uint64_t base, struct virtio_blk *blk)
@@ -251,8 +125,9 @@ int virtio_blk_attach(struct bus *mmio, uint64_t base, struct virtio_blk *blk)
 
 void virtio_blk_destroy(struct virtio_blk *blk)
 {
+	virtio_blk_free_requests(blk);
+	pthread_cond_destroy(&blk->idle);
 	virtio_mmio_destroy(&blk->mmio);
-	free(blk->bounce);
 	if (blk->fd >= 0)
 		close(blk->fd);
 	blk->fd = -1;

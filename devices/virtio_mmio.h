@@ -24,7 +24,8 @@
  * virtq_pop/virtq_push on it, virtio_mmio_used() and virtio_mmio_needs_reset(). Any other
  * thread (an I/O completion thread) wraps the same calls in virtio_mmio_lock/unlock, and
  * compares virtio_mmio_reset_count() with the value when it took the request, so that a
- * completion from before a reset is dropped.
+ * completion from before a reset is dropped. The reset callback alone may wait on a condition
+ * variable over @lock (pthread_cond_wait releases it) for such a thread to finish.
  */
 #ifndef NESTVM_VIRTIO_MMIO_H
 #define NESTVM_VIRTIO_MMIO_H

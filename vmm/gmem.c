@@ -16,6 +16,20 @@ void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+void *gmem_span(const struct gmem *mem, uint64_t gpa, uint64_t len, uint64_t *span)
+{
+	for (unsigned int i = 0; i < mem->count && len; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+		uint64_t off = gpa - r->gpa;
+
+		if (gpa >= r->gpa && off < r->size) {
+			*span = len < r->size - off ? len : r->size - off;
+			return r->hva + off;
+		}
+	}
+	return NULL;
+}
+
 int gmem_read(const struct gmem *mem, uint64_t gpa, void *dst, uint64_t len)
 {
 	const void *src = gmem_ptr(mem, gpa, len);

@@ -24,6 +24,12 @@ struct gmem {
 
 /* A host pointer to [gpa, gpa + len) when it lies inside one RAM region, else NULL. */
 void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len);
+/*
+ * For zero-copy I/O into a range that may cross from one RAM region into the next: a host
+ * pointer to @gpa and in *@span how many of the @len bytes from there lie in its region
+ * (1..@len). NULL when @gpa is outside RAM or @len is 0.
+ */
+void *gmem_span(const struct gmem *mem, uint64_t gpa, uint64_t len, uint64_t *span);
 /* Copies; 0 or -EFAULT when any byte is outside RAM. */
 int gmem_read(const struct gmem *mem, uint64_t gpa, void *dst, uint64_t len);
 int gmem_write(const struct gmem *mem, uint64_t gpa, const void *src, uint64_t len);

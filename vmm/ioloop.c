@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -11,7 +12,11 @@
 #include "seccomp.h"
 
 #define WAKE_TAG UINT64_MAX
-#define RING_ENTRIES 64
+#define IGNORE_TAG (UINT64_MAX - 1) /* completions nobody waits for (poll removal) */
+#define RING_ENTRIES 256 /* the CQ is twice that; more in flight overflows, not lost */
+
+/* The loop whose thread this is; set once by that thread. */
+static __thread struct ioloop *current_loop;
 
 int ioloop_init(struct ioloop *loop)
 {
@@ -44,9 +49,59 @@ int ioloop_watch(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
 	return 0;
 }
 
-static int arm(struct ioloop *loop, int fd, uint64_t tag)
+struct io_uring_sqe *ioloop_sqe(struct ioloop *loop)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+
+	if (!sqe && io_uring_submit(&loop->ring) >= 0)
+		sqe = io_uring_get_sqe(&loop->ring);
+	return sqe;
+}
+
+bool ioloop_on_thread(const struct ioloop *loop)
+{
+	return current_loop == loop;
+}
+
+void ioloop_submit(struct ioloop *loop, struct io_uring_sqe *sqe, struct ioloop_op *op)
+{
+	assert(ioloop_on_thread(loop));
+	io_uring_sqe_set_data(sqe, op);
+	loop->ops_in_flight++;
+}
+
+void ioloop_defer(struct ioloop *loop, struct ioloop_deferred *d)
+{
+	assert(ioloop_on_thread(loop));
+	if (d->queued)
+		return;
+	d->queued = true;
+	d->next = loop->deferred;
+	loop->deferred = d;
+}
+
+static void run_deferred(struct ioloop *loop)
+{
+	while (loop->deferred) {
+		struct ioloop_deferred *d = loop->deferred;
+
+		loop->deferred = d->next;
+		d->queued = false;
+		d->fn(d);
+	}
+}
+
+static void complete_op(struct ioloop *loop, struct io_uring_cqe *cqe)
+{
+	struct ioloop_op *op = io_uring_cqe_get_data(cqe);
+
+	loop->ops_in_flight--;
+	op->done(op, cqe->res);
+}
+
+static int arm(struct ioloop *loop, int fd, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = ioloop_sqe(loop);
 
 	if (!sqe)
 		return -EBUSY;
@@ -63,6 +118,12 @@ static bool ioloop_complete(struct ioloop *loop, struct io_uring_cqe *cqe)
 
 	if (tag == WAKE_TAG)
 		return false;
+	if (tag == IGNORE_TAG)
+		return true;
+	if (tag >= IOLOOP_MAX_WATCHES) {
+		complete_op(loop, cqe);
+		return true;
+	}
 	if (tag >= loop->count || !loop->watches[tag].active)
 		return true;
 	if (cqe->res < 0) {
@@ -74,10 +135,13 @@ static bool ioloop_complete(struct ioloop *loop, struct io_uring_cqe *cqe)
 	if (!loop->watches[tag].fn(loop->watches[tag].opaque, loop->watches[tag].fd)) {
 		loop->watches[tag].active = false;
 		if (more) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+			struct io_uring_sqe *sqe = ioloop_sqe(loop);
 
-			if (sqe)
+			if (sqe) {
 				io_uring_prep_poll_remove(sqe, tag);
+				/* prep leaves user_data as the slot's last user had it */
+				io_uring_sqe_set_data64(sqe, IGNORE_TAG);
+			}
 		}
 		return true;
 	}
@@ -87,24 +151,55 @@ static bool ioloop_complete(struct ioloop *loop, struct io_uring_cqe *cqe)
 	return true;
 }
 
+/* Submits what is queued, waits for one completion at least. False on a fatal error. */
+static bool ioloop_wait(struct ioloop *loop)
+{
+	int ret = io_uring_submit_and_wait(&loop->ring, 1);
+
+	/* EBUSY/EAGAIN: completions overflowed; reaping them below makes room. */
+	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
+		pr_err("io loop: io_uring_enter: %s", strerror(-ret));
+		return false;
+	}
+	return true;
+}
+
+/* After the stop: only ops still matter; their owners get every done() they wait for. */
+static void ioloop_drain(struct ioloop *loop)
+{
+	while (loop->ops_in_flight && ioloop_wait(loop)) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+
+		io_uring_for_each_cqe(&loop->ring, head, cqe)
+		{
+			uint64_t tag = io_uring_cqe_get_data64(cqe);
+
+			seen++;
+			if (tag < IOLOOP_MAX_WATCHES || tag == WAKE_TAG || tag == IGNORE_TAG)
+				continue;
+			complete_op(loop, cqe);
+		}
+		io_uring_cq_advance(&loop->ring, seen);
+		run_deferred(loop);
+	}
+	io_uring_submit(&loop->ring); /* e.g. a poll removal queued by the last callbacks */
+}
+
 static void *ioloop_thread(void *arg)
 {
 	struct ioloop *loop = arg;
 	bool running = true;
 
+	current_loop = loop;
 	if (seccomp_install(SECCOMP_IOLOOP, "io"))
 		return NULL;
 	seccomp_selftest_point(SECCOMP_IOLOOP);
 
-	while (running) {
+	while (running && ioloop_wait(loop)) {
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
-		int ret = io_uring_submit_and_wait(&loop->ring, 1);
 
-		if (ret < 0 && ret != -EINTR) {
-			pr_err("io loop: io_uring_enter: %s", strerror(-ret));
-			break;
-		}
 		io_uring_for_each_cqe(&loop->ring, head, cqe)
 		{
 			seen++;
@@ -112,7 +207,10 @@ static void *ioloop_thread(void *arg)
 				running = false;
 		}
 		io_uring_cq_advance(&loop->ring, seen);
+		/* One interrupt per device for the whole batch. */
+		run_deferred(loop);
 	}
+	ioloop_drain(loop);
 	return NULL;
 }
 

@@ -647,6 +647,8 @@ static int machine_start(struct machine *m)
 {
 	int ret = ioloop_init(&m->loop);
 
+	for (unsigned int i = 0; i < m->ndisks && !ret; i++)
+		virtio_blk_use_loop(&m->disks[i], &m->loop);
 	if (!ret)
 		ret = ioloop_watch(&m->loop, m->signal_fd, signal_readable, &m->vm);
 	if (!ret && m->has_net)

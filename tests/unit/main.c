@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, devices_suite());
 	srunner_add_suite(sr, pci_suite());
 	srunner_add_suite(sr, virtio_suite());
+	srunner_add_suite(sr, virtio_blk_suite());
 	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, virtio_console_suite());
 	srunner_add_suite(sr, viommu_suite());

@@ -16,6 +16,7 @@ Suite *mptable_suite(void);
 Suite *maptree_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
+Suite *virtio_blk_suite(void);
 Suite *virtio_console_suite(void);
 Suite *virtio_net_suite(void);
 Suite *viommu_suite(void);
