@@ -43,6 +43,7 @@ struct hvm_memmap_entry {
 #define ICH9_PMBASE_MASK 0xff80
 #define PM1_CNT 4
 #define PM1_SLP_EN 0x2000
+#define POWEROFF_GRACE 100000000UL /* pause loops: a few seconds */
 
 const char *pvh_cmdline(uint32_t start_info_gpa)
 {
@@ -79,7 +80,12 @@ void poweroff(void)
 	} else {
 		outb(ACPI_SLEEP_CONTROL_PORT, ACPI_S5_SLEEP_TYPE << SLP_TYP_SHIFT | SLP_EN);
 	}
-	/* The VMM stops the vCPUs on its own time: wait here, never run on. */
+	/*
+	 * The VMM stops the vCPUs on its own time (QEMU a little later than nestvm): give it that
+	 * before saying anything, then wait here, never run on.
+	 */
+	for (unsigned long i = 0; i < POWEROFF_GRACE; i++)
+		cpu_relax();
 	serial_puts("poweroff: still running after the S5 request\n");
 	halt_forever();
 	__builtin_unreachable();

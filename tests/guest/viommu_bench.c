@@ -165,6 +165,18 @@ static bool setup(uint64_t want, uint32_t *ep)
 	return viommu_do(&dev, &reqs[0]) == VIRTIO_IOMMU_S_OK;
 }
 
+/* "bench: pairs/s WHAT[N] RATE [failed E]" */
+static void pairs_line(const char *what, unsigned int n, uint64_t rate, unsigned int errors)
+{
+	serial_printf("bench: pairs/s %s", what);
+	if (n)
+		serial_printf("%u", n);
+	serial_printf(" %llu", (unsigned long long)rate);
+	if (errors)
+		serial_printf(" failed %u", errors);
+	serial_putc('\n');
+}
+
 int viommu_bench(uint64_t iters, uint64_t endpoint)
 {
 	static const unsigned int batches[] = { 1, 8, 32, 128 };
@@ -218,13 +230,10 @@ int viommu_bench(uint64_t iters, uint64_t endpoint)
 		batch_rate[i] = per_second(&r) / 2;
 		batch_errors[i] = r.errors;
 	}
-	/* For scripts: pairs per second and errors, one per notify and batched. */
-	serial_printf("bench: pairs/s one %llu errors %u\n", (unsigned long long)per_second(&pair),
-		      pair.errors);
-	for (unsigned int i = 0; i < ARRAY_SIZE(batches) && 2 * batches[i] <= dev.rq.size; i++) {
-		serial_printf("bench: pairs/s batch=%u %llu errors %u\n", batches[i],
-			      (unsigned long long)batch_rate[i], batch_errors[i]);
-	}
+	/* For scripts: pairs per second, one per notify and batched ("failed N" if any did). */
+	pairs_line("one", 0, per_second(&pair), pair.errors);
+	for (unsigned int i = 0; i < ARRAY_SIZE(batches) && 2 * batches[i] <= dev.rq.size; i++)
+		pairs_line("batch=", batches[i], batch_rate[i], batch_errors[i]);
 	if (mmio.median_ns)
 		serial_printf(
 		    "bench: MAP+UNMAP round trip / null MMIO exit (medians): %llu.%02llu\n",
