@@ -18,6 +18,32 @@ static inline uint8_t inb(uint16_t port)
 	return val;
 }
 
+static inline void outw(uint16_t port, uint16_t val)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t val;
+
+	__asm__ volatile("inw %1, %0" : "=a"(val) : "Nd"(port));
+	return val;
+}
+
+static inline void outl(uint16_t port, uint32_t val)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t val;
+
+	__asm__ volatile("inl %1, %0" : "=a"(val) : "Nd"(port));
+	return val;
+}
+
 /* MMIO through volatile accesses of the exact width (each one is one exit). */
 static inline uint32_t mmio_read32(uint64_t addr)
 {
@@ -27,6 +53,16 @@ static inline uint32_t mmio_read32(uint64_t addr)
 static inline void mmio_write32(uint64_t addr, uint32_t val)
 {
 	*(volatile uint32_t *)addr = val;
+}
+
+static inline uint16_t mmio_read16(uint64_t addr)
+{
+	return *(volatile uint16_t *)addr;
+}
+
+static inline void mmio_write16(uint64_t addr, uint16_t val)
+{
+	*(volatile uint16_t *)addr = val;
 }
 
 static inline uint8_t mmio_read8(uint64_t addr)

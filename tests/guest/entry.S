@@ -18,11 +18,11 @@
 	.section .note.Xen, "a", @note
 	.balign 4
 	.long 4 /* name size: "Xen\0" */
-	.long 4 /* descriptor size: a 32-bit entry address */
+	.long 8 /* descriptor size: the entry address, 64 bits as Linux has it (QEMU reads 8) */
 	.long XEN_ELFNOTE_PHYS32_ENTRY
 	.asciz "Xen"
 	.balign 4
-	.long pvh_entry
+	.quad pvh_entry
 
 	.section .text.entry, "ax"
 	.code32

@@ -64,6 +64,18 @@ int cmdline_starts_with(const char *cmdline, const char *word)
 	return !strncmp(cmdline, word, n) && (!cmdline[n] || is_space(cmdline[n]));
 }
 
+/* A digit of @base, or -1. */
+static int digit(char c, unsigned int base)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (base == 16 && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (base == 16 && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def)
 {
 	size_t n = strlen(key);
@@ -73,13 +85,18 @@ uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def)
 		while (is_space(*p))
 			p++;
 		if (!strncmp(p, key, n) && p[n] == '=') {
-			uint64_t v = 0;
 			const char *d = p + n + 1;
+			unsigned int base = 10;
+			uint64_t v = 0;
 
-			if (*d < '0' || *d > '9')
+			if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
+				base = 16;
+				d += 2;
+			}
+			if (digit(*d, base) < 0)
 				return def;
-			while (*d >= '0' && *d <= '9')
-				v = v * 10 + (uint64_t)(*d++ - '0');
+			while (digit(*d, base) >= 0)
+				v = v * base + (uint64_t)digit(*d++, base);
 			return *d && !is_space(*d) ? def : v;
 		}
 		while (*p && !is_space(*p))

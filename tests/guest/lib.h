@@ -15,8 +15,8 @@ size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 
 /*
- * The value of "KEY=NUMBER" among the space-separated words of @cmdline, or @def when it is
- * absent or not a decimal number.
+ * The value of "KEY=NUMBER" among the space-separated words of @cmdline (decimal, or hex
+ * after 0x), or @def when it is absent or not a number.
  */
 uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def);
 /* Whether the first word of @cmdline is @word. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The virtio-iommu guest payload, booted by nestvm through PVH. Its command line (nestvm -p)
- * picks the program: "test" (checks, then a summary) or "bench [iters=N]" (a table). Either
- * way it powers off, so nestvm exits 0; a failed test says so in its output.
+ * picks the program: "test" (checks, then a summary) or "bench [iters=N] [ep=ID]" (a table;
+ * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function). Either
+ * way it powers off, so the VMM exits 0; a failed test says so in its output.
  */
 #include <stdint.h>
 
@@ -23,8 +24,9 @@ void guest_main(uint32_t start_info)
 	if (cmdline_starts_with(cmdline, "test"))
 		viommu_test(pvh_ram_end(start_info));
 	else if (cmdline_starts_with(cmdline, "bench"))
-		viommu_bench(cmdline_u64(cmdline, "iters", DEFAULT_ITERS));
+		viommu_bench(cmdline_u64(cmdline, "iters", DEFAULT_ITERS),
+			     cmdline_u64(cmdline, "ep", VIOMMU_BENCH_ANY_EP));
 	else
-		serial_puts("viommu-guest: usage: -p \"test\" or -p \"bench [iters=N]\"\n");
+		serial_puts("viommu-guest: usage: -p \"test\" or -p \"bench [iters=N] [ep=ID]\"\n");
 	poweroff();
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "arch.h"
+#include "pci_cfg.h"
 #include "platform.h"
 #include "serial.h"
 
@@ -32,6 +33,18 @@ struct hvm_memmap_entry {
 #define SLP_TYP_SHIFT 2
 #define SLP_EN 0x20
 
+/*
+ * QEMU's q35: the ICH9 LPC bridge at 00:1f.0 holds the ACPI PM I/O base (PMBASE, set by the
+ * firmware); PM1a_CNT is at +4 and QEMU's _S5 sleep type is 0.
+ */
+#define ICH9_LPC_FN ((struct pci_fn){ 31, 0 })
+#define ICH9_LPC_ID 0x29188086U
+#define ICH9_PMBASE 0x40
+#define ICH9_PMBASE_MASK 0xff80
+#define PM1_CNT 4
+#define PM1_SLP_EN 0x2000
+#define POWEROFF_GRACE 100000000UL /* pause loops: a few seconds */
+
 const char *pvh_cmdline(uint32_t start_info_gpa)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_gpa;
@@ -58,8 +71,21 @@ uint64_t pvh_ram_end(uint32_t start_info_gpa)
 
 void poweroff(void)
 {
-	outb(ACPI_SLEEP_CONTROL_PORT, ACPI_S5_SLEEP_TYPE << SLP_TYP_SHIFT | SLP_EN);
-	/* nestvm stops the vCPUs on its own time: wait here, never run on. */
+	/* nestvm has no 00:1f.0 (its config space reads all ones there). */
+	if (pci_read32(ICH9_LPC_FN, PCI_VENDOR_ID) == ICH9_LPC_ID) {
+		uint16_t pm = pci_read16(ICH9_LPC_FN, ICH9_PMBASE) & ICH9_PMBASE_MASK;
+
+		if (pm)
+			outw(pm + PM1_CNT, PM1_SLP_EN);
+	} else {
+		outb(ACPI_SLEEP_CONTROL_PORT, ACPI_S5_SLEEP_TYPE << SLP_TYP_SHIFT | SLP_EN);
+	}
+	/*
+	 * The VMM stops the vCPUs on its own time (QEMU a little later than nestvm): give it that
+	 * before saying anything, then wait here, never run on.
+	 */
+	for (unsigned long i = 0; i < POWEROFF_GRACE; i++)
+		cpu_relax();
 	serial_puts("poweroff: still running after the S5 request\n");
 	halt_forever();
 	__builtin_unreachable();

@@ -12,34 +12,36 @@ static struct virtq_mem requestq_mem;
 bool viommu_find(struct viommu_dev *v)
 {
 	memset(v, 0, sizeof(*v));
-	return vmmio_find(VIRTIO_ID_IOMMU, 0, &v->mmio);
+	return vtrans_find(VIRTIO_ID_IOMMU, &v->t);
 }
 
 static void read_config(struct viommu_dev *v)
 {
-	const struct vmmio *m = &v->mmio;
+	const struct vtrans *m = &v->t;
 	struct viommu_config *c = &v->cfg;
 
-	c->page_size_mask = vmmio_config64(m, offsetof(struct virtio_iommu_config, page_size_mask));
-	c->input_start = vmmio_config64(m, offsetof(struct virtio_iommu_config, input_range.start));
-	c->input_end = vmmio_config64(m, offsetof(struct virtio_iommu_config, input_range.end));
+	c->page_size_mask =
+	    vtrans_config64(m, offsetof(struct virtio_iommu_config, page_size_mask));
+	c->input_start =
+	    vtrans_config64(m, offsetof(struct virtio_iommu_config, input_range.start));
+	c->input_end = vtrans_config64(m, offsetof(struct virtio_iommu_config, input_range.end));
 	c->domain_start =
-	    vmmio_config32(m, offsetof(struct virtio_iommu_config, domain_range.start));
-	c->domain_end = vmmio_config32(m, offsetof(struct virtio_iommu_config, domain_range.end));
-	c->probe_size = vmmio_config32(m, offsetof(struct virtio_iommu_config, probe_size));
+	    vtrans_config32(m, offsetof(struct virtio_iommu_config, domain_range.start));
+	c->domain_end = vtrans_config32(m, offsetof(struct virtio_iommu_config, domain_range.end));
+	c->probe_size = vtrans_config32(m, offsetof(struct virtio_iommu_config, probe_size));
 	/* bypass shares its 32-bit word with reserved bytes: the transport takes whole words. */
-	c->bypass = (uint8_t)vmmio_config32(m, offsetof(struct virtio_iommu_config, bypass));
+	c->bypass = (uint8_t)vtrans_config32(m, offsetof(struct virtio_iommu_config, bypass));
 }
 
 enum viommu_init_result viommu_init(struct viommu_dev *v, uint64_t features, uint16_t qsize)
 {
 	uint32_t max;
 
-	if (!vmmio_negotiate(&v->mmio, features))
+	if (!vtrans_negotiate(&v->t, features))
 		return VIOMMU_INIT_FEATURES;
 	v->features = features;
 	read_config(v);
-	max = vmmio_queue_max(&v->mmio, VIOMMU_REQUESTQ);
+	max = vtrans_queue_max(&v->t, VIOMMU_REQUESTQ);
 	if (qsize > max)
 		qsize = (uint16_t)max;
 	if (qsize > VIRTQ_MAX)
@@ -47,9 +49,9 @@ enum viommu_init_result viommu_init(struct viommu_dev *v, uint64_t features, uin
 	if (!qsize)
 		return VIOMMU_INIT_QUEUE;
 	virtq_init(&v->rq, &requestq_mem, qsize);
-	if (!vmmio_queue_setup(&v->mmio, VIOMMU_REQUESTQ, &v->rq))
+	if (!vtrans_queue_setup(&v->t, VIOMMU_REQUESTQ, &v->rq))
 		return VIOMMU_INIT_QUEUE;
-	vmmio_driver_ok(&v->mmio);
+	vtrans_driver_ok(&v->t);
 	return VIOMMU_INIT_OK;
 }
 
@@ -144,7 +146,7 @@ bool viommu_submit(struct viommu_dev *v, struct viommu_req *r, unsigned int n, b
 			return false; /* cannot happen: room was checked */
 		v->owner[head] = &r[i];
 	}
-	vmmio_kick(&v->mmio, VIOMMU_REQUESTQ, &v->rq);
+	vtrans_kick(&v->t, VIOMMU_REQUESTQ, &v->rq);
 	return true;
 }
 

@@ -13,8 +13,8 @@
 #include <linux/virtio_iommu.h>
 #include <linux/virtio_ring.h>
 
-#include "virtio_mmio.h"
 #include "virtq.h"
+#include "vtrans.h"
 
 #define VIRTIO_ID_IOMMU 23
 #define VIOMMU_REQUESTQ 0
@@ -39,7 +39,7 @@ struct viommu_config {
 };
 
 struct viommu_dev {
-	struct vmmio mmio;
+	struct vtrans t;
 	struct virtq rq;
 	uint64_t features; /* negotiated, transport bits included */
 	struct viommu_config cfg;
@@ -69,7 +69,7 @@ enum viommu_init_result {
 	VIOMMU_INIT_QUEUE, /* the request queue did not become ready */
 };
 
-/* The first virtio-iommu among the windows. */
+/* The first virtio-iommu: in a virtio-mmio window, else on PCI bus 0. */
 bool viommu_find(struct viommu_dev *v);
 /*
  * Negotiates @features (all of them or nothing), reads the config, sets up the request queue

@@ -4,8 +4,6 @@
  * null MMIO exit and a QueueNotify with nothing queued. Timed with the TSC, calibrated
  * against the RTC. Prints a Markdown table; asserts nothing.
  */
-#include <linux/virtio_mmio.h>
-
 #include "arch.h"
 #include "lib.h"
 #include "serial.h"
@@ -51,11 +49,16 @@ static uint64_t per_second(const struct result *r)
 	return r->total_ns ? r->ops * 1000000000ULL / r->total_ns : 0;
 }
 
-static void row(const char *what, const struct result *r, const char *unit)
+/* A row labelled @what then @more (may be ""), together 44 columns wide. */
+static void row(const char *what, const char *more, const struct result *r, const char *unit)
 {
-	serial_printf("| %-44s | %9llu %-10s | %10llu | %10llu |", what,
-		      (unsigned long long)per_second(r), unit, (unsigned long long)r->median_ns,
-		      (unsigned long long)r->p99_ns);
+	int len = (int)(strlen(what) + strlen(more));
+
+	serial_printf("| %s%s", what, more);
+	while (len++ < 44)
+		serial_putc(' ');
+	serial_printf(" | %9llu %-10s | %10llu | %10llu |", (unsigned long long)per_second(r), unit,
+		      (unsigned long long)r->median_ns, (unsigned long long)r->p99_ns);
 	if (r->errors)
 		serial_printf(" %u errors", r->errors);
 	serial_putc('\n');
@@ -66,7 +69,7 @@ static struct result bench_mmio_read(uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t0 = rdtsc_ordered();
 
-		mmio_read32(dev.mmio.base + VIRTIO_MMIO_MAGIC_VALUE);
+		vtrans_probe_read(&dev.t);
 		samples[i] = rdtsc_ordered() - t0;
 	}
 	return summarize(n, 1);
@@ -78,7 +81,7 @@ static struct result bench_empty_notify(uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t0 = rdtsc_ordered();
 
-		vmmio_write(&dev.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIOMMU_REQUESTQ);
+		vtrans_notify(&dev.t, VIOMMU_REQUESTQ);
 		samples[i] = rdtsc_ordered() - t0;
 	}
 	return summarize(n, 1);
@@ -138,36 +141,62 @@ static struct result bench_batch(unsigned int batch, uint64_t rounds)
 	return r;
 }
 
-static bool setup(uint32_t *ep)
+/*
+ * Brings the device up with what it offers of the features we know, and attaches endpoint
+ * @want (VIOMMU_BENCH_ANY_EP: the first virtio-mmio device after the vIOMMU's window).
+ */
+static bool setup(uint64_t want, uint32_t *ep)
 {
 	struct vmmio ep_dev;
+	uint64_t features;
 
-	if (!viommu_find(&dev) ||
-	    viommu_init(&dev, VIOMMU_WANTED_FEATURES, VIRTQ_MAX) != VIOMMU_INIT_OK ||
-	    !vmmio_find(0, dev.mmio.window + 1, &ep_dev))
+	if (!viommu_find(&dev))
 		return false;
-	*ep = ep_dev.window;
+	features = VIOMMU_WANTED_FEATURES & vtrans_device_features(&dev.t);
+	if (viommu_init(&dev, features, VIRTQ_MAX) != VIOMMU_INIT_OK)
+		return false;
+	if (want != VIOMMU_BENCH_ANY_EP)
+		*ep = (uint32_t)want;
+	else if (dev.t.kind == VTRANS_MMIO && vmmio_find(0, dev.t.mmio.window + 1, &ep_dev))
+		*ep = ep_dev.window;
+	else
+		return false;
 	viommu_req_attach(&reqs[0], DOMAIN, *ep, 0);
 	return viommu_do(&dev, &reqs[0]) == VIRTIO_IOMMU_S_OK;
 }
 
-int viommu_bench(uint64_t iters)
+/* "bench: pairs/s WHAT[N] RATE [failed E]" */
+static void pairs_line(const char *what, unsigned int n, uint64_t rate, unsigned int errors)
+{
+	serial_printf("bench: pairs/s %s", what);
+	if (n)
+		serial_printf("%u", n);
+	serial_printf(" %llu", (unsigned long long)rate);
+	if (errors)
+		serial_printf(" failed %u", errors);
+	serial_putc('\n');
+}
+
+int viommu_bench(uint64_t iters, uint64_t endpoint)
 {
 	static const unsigned int batches[] = { 1, 8, 32, 128 };
+	uint64_t batch_rate[ARRAY_SIZE(batches)] = { 0 };
+	unsigned int batch_errors[ARRAY_SIZE(batches)] = { 0 };
 	struct result mmio, notify, pair;
 	uint64_t hz, n = iters < MAX_SAMPLES ? iters : MAX_SAMPLES;
 	uint32_t ep;
 
 	if (!n)
 		n = 1;
-	if (!setup(&ep)) {
+	if (!setup(endpoint, &ep)) {
 		serial_puts("bench: no working virtio-iommu with an endpoint behind it\n");
 		return 1;
 	}
 	hz = tsc_calibrate();
 	serial_printf("bench: TSC %llu Hz (RTC-calibrated), %llu iterations, queue %u, "
-		      "endpoint %u\n",
-		      (unsigned long long)hz, (unsigned long long)n, dev.rq.size, ep);
+		      "endpoint %#x, virtio-%s\n",
+		      (unsigned long long)hz, (unsigned long long)n, dev.rq.size, ep,
+		      dev.t.kind == VTRANS_PCI ? "pci" : "mmio");
 	if (!hz) {
 		serial_puts("bench: the RTC does not tick\n");
 		return 1;
@@ -180,9 +209,9 @@ int viommu_bench(uint64_t iters)
 		      "median ns", "p99 ns");
 	serial_printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 		      "---------------------:", "-----------:", "-----------:");
-	row("null MMIO exit (read MagicValue)", &mmio, "reads/s");
-	row("QueueNotify, nothing queued (ioeventfd)", &notify, "writes/s");
-	row("MAP+UNMAP 4 KiB, one request per notify", &pair, "pairs/s");
+	row("null MMIO exit ", vtrans_probe_name(&dev.t), &mmio, "reads/s");
+	row("", "QueueNotify, nothing queued (ioeventfd)", &notify, "writes/s");
+	row("", "MAP+UNMAP 4 KiB, one request per notify", &pair, "pairs/s");
 	for (unsigned int i = 0; i < ARRAY_SIZE(batches) && 2 * batches[i] <= dev.rq.size; i++) {
 		unsigned int b = batches[i];
 		uint64_t rounds = (n + b - 1) / b;
@@ -198,7 +227,13 @@ int viommu_bench(uint64_t iters)
 		if (r.errors)
 			serial_printf(" %u errors", r.errors);
 		serial_putc('\n');
+		batch_rate[i] = per_second(&r) / 2;
+		batch_errors[i] = r.errors;
 	}
+	/* For scripts: pairs per second, one per notify and batched ("failed N" if any did). */
+	pairs_line("one", 0, per_second(&pair), pair.errors);
+	for (unsigned int i = 0; i < ARRAY_SIZE(batches) && 2 * batches[i] <= dev.rq.size; i++)
+		pairs_line("batch=", batches[i], batch_rate[i], batch_errors[i]);
 	if (mmio.median_ns)
 		serial_printf(
 		    "bench: MAP+UNMAP round trip / null MMIO exit (medians): %llu.%02llu\n",

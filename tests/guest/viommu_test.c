@@ -75,21 +75,21 @@ static bool bring_up(void)
 	uint64_t offered;
 	bool ok;
 
-	if (!tap_check(viommu_find(&dev), "a virtio-iommu (device %u) is in a virtio-mmio window",
-		       VIRTIO_ID_IOMMU))
+	if (!tap_check(viommu_find(&dev) && dev.t.kind == VTRANS_MMIO,
+		       "a virtio-iommu (device %u) is in a virtio-mmio window", VIRTIO_ID_IOMMU))
 		return false;
-	tap_check(dev.mmio.window == 0, "it is in the first window (%u), as --viommu puts it",
-		  dev.mmio.window);
-	offered = vmmio_device_features(&dev.mmio);
+	tap_check(dev.t.mmio.window == 0, "it is in the first window (%u), as --viommu puts it",
+		  dev.t.mmio.window);
+	offered = vmmio_device_features(&dev.t.mmio);
 	tap_check(
 	    (offered & VIOMMU_WANTED_FEATURES) == VIOMMU_WANTED_FEATURES,
 	    "it offers VERSION_1, INDIRECT_DESC, INPUT_RANGE, DOMAIN_RANGE, MAP_UNMAP, PROBE, "
 	    "MMIO, BYPASS_CONFIG (offered %#llx)",
 	    (unsigned long long)offered);
 	tap_check(
-	    !vmmio_negotiate(&dev.mmio, VIOMMU_WANTED_FEATURES & ~(1ULL << VIRTIO_F_VERSION_1)),
+	    !vmmio_negotiate(&dev.t.mmio, VIOMMU_WANTED_FEATURES & ~(1ULL << VIRTIO_F_VERSION_1)),
 	    "FEATURES_OK is refused without VIRTIO_F_VERSION_1");
-	tap_check(!vmmio_negotiate(&dev.mmio, VIOMMU_WANTED_FEATURES | 1ULL << 50),
+	tap_check(!vmmio_negotiate(&dev.t.mmio, VIOMMU_WANTED_FEATURES | 1ULL << 50),
 		  "FEATURES_OK is refused with a feature the device did not offer");
 	/* Arguments are evaluated before the check prints: initialise first. */
 	ok = viommu_init(&dev, VIOMMU_WANTED_FEATURES, VIRTQ_MAX) == VIOMMU_INIT_OK;
@@ -280,7 +280,7 @@ unsigned int viommu_test(uint64_t ram_end)
 
 	if (!bring_up())
 		return tap_summary();
-	found = vmmio_find(0, dev.mmio.window + 1, &ep_dev);
+	found = vmmio_find(0, dev.t.mmio.window + 1, &ep_dev);
 	if (!tap_check(found, "an endpoint behind the vIOMMU: device %u in window %u",
 		       ep_dev.device_id, ep_dev.window))
 		return tap_summary();
@@ -300,7 +300,7 @@ unsigned int viommu_test(uint64_t ram_end)
 
 	do_map(DOMAIN, IOVA, PAGE, (uintptr_t)page, VIRTIO_IOMMU_S_OK, "after the floods: MAP");
 	do_unmap(DOMAIN, IOVA, PAGE, VIRTIO_IOMMU_S_OK, "after the floods: UNMAP");
-	status = vmmio_status(&dev.mmio);
+	status = vmmio_status(&dev.t.mmio);
 	tap_check(!(status & VIRTIO_CONFIG_S_NEEDS_RESET),
 		  "the device never asked for a reset (status %#x)", status);
 	do_detach(DOMAIN, ep, VIRTIO_IOMMU_S_OK, "DETACH of the endpoint");
@@ -310,7 +310,7 @@ unsigned int viommu_test(uint64_t ram_end)
 		  "DETACH of an endpoint that does not exist (spec: MUST be NOENT)");
 	do_map(DOMAIN, IOVA, PAGE, (uintptr_t)page, VIRTIO_IOMMU_S_NOENT,
 	       "MAP in the domain its last endpoint left, which ceased to exist (NOENT)");
-	vmmio_reset(&dev.mmio);
-	tap_check(vmmio_status(&dev.mmio) == 0, "the device resets");
+	vmmio_reset(&dev.t.mmio);
+	tap_check(vmmio_status(&dev.t.mmio) == 0, "the device resets");
 	return tap_summary();
 }

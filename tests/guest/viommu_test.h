@@ -7,7 +7,12 @@
 
 /* Runs every check; returns the number that failed. @ram_end: the end of guest RAM. */
 unsigned int viommu_test(uint64_t ram_end);
-/* Prints the benchmark table; @iters scales every measurement. Returns 0 or 1 (no device). */
-int viommu_bench(uint64_t iters);
+#define VIOMMU_BENCH_ANY_EP UINT64_MAX
+/*
+ * Prints the benchmark table; @iters scales every measurement, @endpoint is the endpoint ID
+ * to map for (VIOMMU_BENCH_ANY_EP: the first virtio-mmio device behind the vIOMMU).
+ * Returns 0 or 1 (no device).
+ */
+int viommu_bench(uint64_t iters, uint64_t endpoint);
 
 #endif
