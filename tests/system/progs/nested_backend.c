@@ -5,6 +5,9 @@
  * nested backend (tables), driven by real requests through viommu_handle_request() and
  * viommu_invalidate_batch(). Every effect is read back from the kernel: the HWPT the device is
  * on, the mock IOTLB slots (IOMMU_TEST_OP_MD_CHECK_IOTLB), HWPT ids that are gone.
+ *
+ * Then nestvm's --viommu-test-endpoint as nestvm builds it (vmm/test_endpoint.c), with debug
+ * logging on: its "mock iotlb: ... verified" lines on stderr are what the scenario checks.
  */
 #include <endian.h>
 #include <errno.h>
@@ -20,6 +23,8 @@
 #include "iommu/uapi_compat.h"
 #include "iommu/viommu.h"
 #include "iommu/viommu_nested.h"
+#include "vmm/log.h"
+#include "vmm/test_endpoint.h"
 #include "expect.h"
 
 #define PAGE 0x1000ULL
@@ -220,6 +225,37 @@ static unsigned long hwpts(void)
 	return s.hwpts;
 }
 
+/* The test endpoint: ATTACH_TABLE and INVALIDATEs; its log says what the mock IOTLB holds. */
+static void test_endpoint_phase(const struct gmem *mem)
+{
+	struct virtio_iommu_req_invalidate reqs[2] = { slot_req(20, 0), slot_req(20, 1) };
+	struct viommu_params p;
+	struct test_endpoint te;
+	uint8_t status[2];
+	int ret;
+
+	log_debug_enabled = true;
+	viommu_default_params(&p);
+	v = viommu_create(&p, mem);
+	REQUIRE(v, "viommu for the test endpoint");
+	ret = test_endpoint_setup(&te, v, mem);
+	REQUIRE(!ret, "test endpoint %#x set up (%s)", TEST_ENDPOINT_ID, strerror(-ret));
+	viommu_set_features(v, viommu_features(v));
+	EXPECT(mock_table(20, TEST_ENDPOINT_ID, TAG2) == VIRTIO_IOMMU_S_OK,
+	       "test endpoint: ATTACH_TABLE to domain 20: OK");
+	EXPECT(invalidate(20, VIRTIO_IOMMU_INVAL_S_RANGE, 0x3000, PAGE) == VIRTIO_IOMMU_S_OK,
+	       "test endpoint: INVALIDATE RANGE of slot 3: OK");
+	viommu_invalidate_batch(v, (const void *[]){ &reqs[0], &reqs[1] },
+				(size_t[]){ sizeof(reqs[0]) - 4, sizeof(reqs[1]) - 4 }, 2, status);
+	EXPECT(!status[0] && !status[1], "test endpoint: a batch for slots 0 and 1: OK");
+	EXPECT(invalidate(20, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_OK,
+	       "test endpoint: INVALIDATE DOMAIN: OK");
+	EXPECT(detach(20, TEST_ENDPOINT_ID) == VIRTIO_IOMMU_S_OK, "test endpoint: DETACH: OK");
+	viommu_destroy(v);
+	test_endpoint_destroy(&te);
+	log_debug_enabled = false;
+}
+
 int main(void)
 {
 	const uint32_t tagged[NSLOTS] = { TAG, TAG, TAG, TAG };
@@ -404,6 +440,7 @@ int main(void)
 	ioas_backend_destroy(ioas);
 	EXPECT(iommufd_destroy(fd, identity) == -ENOENT, "and the ioas backend its identity IOAS");
 	close(fd);
+	test_endpoint_phase(&mem);
 	munmap(ram, RAM_SIZE);
 	EXPECT(count_open_fds() == fds_before, "no fd leaked");
 	return expect_exit();
