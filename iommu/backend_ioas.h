@@ -35,7 +35,12 @@ struct ioas_endpoint {
 	int (*attach_pt)(void *dev, uint32_t pt_id);
 	void *dev;
 	const char *name; /* for messages, e.g. "/dev/vfio/devices/vfio0" */
-	/* The backend's: the IOAS the device is on now, 0 before the backend moved it. */
+	/* Set by the VMM: its iommufd device id, for the nested backend (backend_nested.h). */
+	uint32_t dev_id;
+	/*
+	 * The backends': the IOAS (or, from the nested backend, the HWPT) the device is on now,
+	 * 0 before a backend moved it.
+	 */
 	uint32_t cur_ioas;
 };
 

@@ -56,6 +56,12 @@ const char cli_help_text[] =
     "                       to 4)\n"
     "\n"
     "Debugging (not for normal use):\n"
+    "  --viommu-test-endpoint\n"
+    "                       with --viommu, on a host kernel with CONFIG_IOMMUFD_TEST and no\n"
+    "                       --vfio: an iommufd selftest mock device behind the virtio-iommu\n"
+    "                       as endpoint 0x200, with nested tables (table format SELFTEST).\n"
+    "                       The guest sees only the endpoint id (no device, no VIOT node);\n"
+    "                       -d logs the mock's IOTLB, checked after every INVALIDATE\n"
     "  --no-seccomp         run without the per-thread syscall filters (loudly warned)\n"
     "  --seccomp-selftest THREAD\n"
     "                       make THREAD (main, vcpu or io) call a forbidden syscall, to see\n"
@@ -151,6 +157,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		{ "viommu", no_argument, NULL, 'V' },
 		{ "vfio", required_argument, NULL, 'F' },
 		{ "virtio-cmdline", no_argument, NULL, 'L' },
+		{ "viommu-test-endpoint", no_argument, NULL, 'E' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "seccomp-selftest", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -231,6 +238,9 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		case 'L':
 			o->virtio_cmdline = true;
 			break;
+		case 'E':
+			o->viommu_test_endpoint = true;
+			break;
 		case 'S':
 			o->no_seccomp = true;
 			break;
@@ -260,6 +270,15 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		return errmsg(err, errlen, -EINVAL,
 			      "--viommu needs ACPI (the guest finds the virtio-iommu in the VIOT "
 			      "table), which --virtio-cmdline leaves out: drop one of them");
+	if (o->viommu_test_endpoint && !o->viommu)
+		return errmsg(err, errlen, -EINVAL,
+			      "--viommu-test-endpoint is an endpoint of the virtio-iommu: add "
+			      "--viommu");
+	if (o->viommu_test_endpoint && o->nvfio)
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "--viommu-test-endpoint needs the iommufd selftest mock, which a host "
+		    "with a real IOMMU (what --vfio needs) refuses: drop one of them");
 	return 0;
 }
 

@@ -45,6 +45,8 @@ struct vm_opts {
 	bool viommu; /* a virtio-iommu, with every virtio device behind it */
 	const char *vfio[VM_VFIO_MAX]; /* --vfio: a VFIO cdev path or a PCI address */
 	unsigned int nvfio;
+	/* an iommufd selftest mock device behind the virtio-iommu (vmm/test_endpoint.h) */
+	bool viommu_test_endpoint;
 	/* virtio devices on the kernel command line, the machine in an MP table, no ACPI */
 	bool virtio_cmdline;
 	bool no_seccomp;

@@ -10,9 +10,28 @@
 #include "vmm/passthrough.h"
 
 /*
+ * Can the guest's tables for this function be nested HWPTs? Where the host refuses, the
+ * function keeps MAP/UNMAP only (shadowing the tables is later work): say so and why.
+ */
+static void probe_nesting(struct passthrough *pt, struct ioas_endpoint *ep)
+{
+	char why[160];
+	int ret = nested_backend_probe(pt->nested, ep, why, sizeof(why));
+
+	if (!ret) {
+		pt->nnested++;
+		pr_debug("--vfio %s: nested tables: yes", ep->name);
+	} else {
+		pr_info("--vfio %s: nesting unavailable (%s): the guest gets MAP/UNMAP only for it",
+			ep->name, why);
+	}
+}
+
+/*
  * Where the function's DMA goes: the identity IOAS without a vIOMMU; with one, it becomes an
- * endpoint (the backend parks it on identity or blocked until the guest attaches it), and the
- * host's IOVA holes for it become RESV_MEM in PROBE.
+ * endpoint (the backend parks it on identity or blocked until the guest attaches it), the
+ * host's IOVA holes for it become RESV_MEM in PROBE, and its host IOMMU is asked whether it
+ * nests.
  */
 static int attach_dma(struct passthrough *pt, struct viommu *viommu, unsigned int slot)
 {
@@ -24,7 +43,8 @@ static int attach_dma(struct passthrough *pt, struct viommu *viommu, unsigned in
 
 	*ep = (struct ioas_endpoint){ .attach_pt = vfio_cdev_attach_pt,
 				      .dev = &vp->dev.fd,
-				      .name = vp->dev.name };
+				      .name = vp->dev.name,
+				      .dev_id = vp->dev.dev_id };
 	if (!viommu) {
 		ret = ioas_backend_identity(pt->ioas, &ioas);
 		if (!ret)
@@ -41,7 +61,10 @@ static int attach_dma(struct passthrough *pt, struct viommu *viommu, unsigned in
 		       strerror(errno));
 		return -errno;
 	}
-	return ioas_backend_add_resv(pt->ioas, ep, vep);
+	ret = ioas_backend_add_resv(pt->ioas, ep, vep);
+	if (!ret)
+		probe_nesting(pt, ep);
+	return ret;
 }
 
 static int add_function(struct passthrough *pt, struct vm *vm, struct pci_host *host,
@@ -84,6 +107,8 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 
 	memset(pt, 0, sizeof(*pt));
 	pt->iommufd = -1;
+	if (opts->viommu_test_endpoint && viommu)
+		return test_endpoint_setup(&pt->test, viommu, &vm->mem);
 	if (!opts->nvfio)
 		return 0;
 	space.mmio64 = pci_mmio64_base(vm->mem.regions[vm->mem.count - 1].gpa +
@@ -99,7 +124,8 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 	}
 	viommu_default_params(&params);
 	pt->ioas = ioas_backend_create(pt->iommufd, &vm->mem, params.max_mappings);
-	if (!pt->ioas) {
+	pt->nested = pt->ioas ? nested_backend_create(pt->iommufd, pt->ioas) : NULL;
+	if (!pt->nested) {
 		pr_err("--vfio: out of memory");
 		return -ENOMEM;
 	}
@@ -113,6 +139,8 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 	for (unsigned int i = 0; i < opts->nvfio && !ret; i++)
 		ret = add_function(pt, vm, host, viommu, &space, opts->vfio[i],
 				   PASSTHROUGH_FIRST_SLOT + i);
+	if (!ret && pt->nnested)
+		viommu_set_table_backend(viommu, VIOMMU_EP_VFIO, pt->nested);
 	return ret;
 }
 
@@ -121,6 +149,9 @@ void passthrough_destroy(struct passthrough *pt)
 	for (unsigned int i = 0; i < pt->nfns; i++)
 		vfio_pci_destroy(&pt->fns[i]);
 	pt->nfns = 0;
+	test_endpoint_destroy(&pt->test);
+	nested_backend_destroy(pt->nested);
+	pt->nested = NULL;
 	if (pt->ioas)
 		ioas_backend_destroy(pt->ioas);
 	pt->ioas = NULL;

@@ -14,6 +14,7 @@ Suite *memmap_suite(void);
 Suite *pci_suite(void);
 Suite *mptable_suite(void);
 Suite *maptree_suite(void);
+Suite *nested_suite(void);
 Suite *vfio_sysfs_suite(void);
 Suite *virtio_suite(void);
 Suite *virtio_blk_suite(void);
