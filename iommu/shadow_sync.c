@@ -199,7 +199,7 @@ int shadow_sync(struct shadow_backend *sb, struct shadow_domain *d, uint64_t sta
 {
 	struct sync s = { .sb = sb, .d = d };
 	const struct maptree_map *m;
-	uint64_t lo = start, hi = end, bad = 0;
+	uint64_t lo = start, hi = end, last, bad = 0;
 	int ret, ret2;
 
 	shadow_count(sb, syncs, 1);
@@ -213,8 +213,8 @@ int shadow_sync(struct shadow_backend *sb, struct shadow_domain *d, uint64_t sta
 	ret = unmap_areas(sb, d, lo, hi);
 	if (ret || lo > d->limit)
 		return ret;
-	ret = pgtable_x86_walk(&d->pt, lo, hi < d->limit ? hi : d->limit, sb->max_leaves, on_leaf,
-			       &s, &bad);
+	last = hi < d->limit ? hi : d->limit;
+	ret = pgtable_x86_walk(&d->pt, lo, last, sb->max_leaves, on_leaf, &s, &bad);
 	/* What the walk gathered before it stopped was valid: it is mirrored too. */
 	ret2 = flush_run(&s);
 	if (ret == -EFAULT || ret == -E2BIG || ret == -EINVAL) {
@@ -228,7 +228,7 @@ int shadow_sync(struct shadow_backend *sb, struct shadow_domain *d, uint64_t sta
 				   ? "has too many leaves or tables"
 				   : "is malformed (reserved bits, or tables outside RAM)",
 			       (unsigned long long)bad, (unsigned long long)lo,
-			       (unsigned long long)hi);
+			       (unsigned long long)last);
 	}
 	return ret ? ret : ret2;
 }
