@@ -294,6 +294,7 @@ void shadow_backend_stats(const struct viommu_backend *be, struct shadow_stats *
 	out->unmaps = __atomic_load_n(&s->unmaps, __ATOMIC_RELAXED);
 	out->leaves = __atomic_load_n(&s->leaves, __ATOMIC_RELAXED);
 	out->outside_ram = __atomic_load_n(&s->outside_ram, __ATOMIC_RELAXED);
+	out->doorbell = __atomic_load_n(&s->doorbell, __ATOMIC_RELAXED);
 	out->walk_errors = __atomic_load_n(&s->walk_errors, __ATOMIC_RELAXED);
 	out->host_errors = __atomic_load_n(&s->host_errors, __ATOMIC_RELAXED);
 	out->syncs = __atomic_load_n(&s->syncs, __ATOMIC_RELAXED);

@@ -16,8 +16,9 @@
  *	viommu_set_table_backend(v, VIOMMU_EP_VFIO, shadow_be);
  *
  * What is never mirrored: leaves whose guest-physical address lies outside backed guest RAM
- * (skipped, counted, logged once), and IOVAs at or above the host's address width
- * (table_formats reports that width in address_bits, so the guest knows).
+ * (skipped, counted, logged once), the MSI doorbell's IOVAs (reserved for every endpoint), and
+ * IOVAs at or above the host's address width (table_formats reports that width in
+ * address_bits, so the guest knows).
  *
  * Threads: the viommu ops run under the model's lock (backend.h); invalidate of different
  * domains may run at once, so the shared counters are atomic. The other functions are for
@@ -59,6 +60,7 @@ struct shadow_stats {
 	unsigned long unmaps; /* IOMMU_IOAS_UNMAP calls that succeeded */
 	unsigned long leaves; /* guest leaves the walks reported */
 	unsigned long outside_ram; /* leaves skipped (wholly or in part): GPA not in guest RAM */
+	unsigned long doorbell; /* leaves over the MSI doorbell, mirrored around it */
 	unsigned long walk_errors; /* walks stopped by a bad table or the leaf bound */
 	unsigned long host_errors; /* iommufd calls that failed */
 	unsigned long syncs; /* ranges re-synced (set_table and each invalidate entry) */

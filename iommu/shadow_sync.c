@@ -113,23 +113,19 @@ static const struct gmem_region *ram_at(const struct gmem *mem, uint64_t gpa, ui
 	return NULL;
 }
 
-/* One present leaf: its parts in guest RAM join the run, the rest is skipped and counted. */
-static int on_leaf(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size, bool writable)
+/* The part of a leaf at [@iova, @iova + @size): what lies in guest RAM joins the run. */
+static int mirror(struct sync *s, uint64_t iova, uint64_t gpa, uint64_t size, uint32_t prot,
+		  bool *skipped)
 {
-	struct sync *s = opaque;
-	struct shadow_backend *sb = s->sb;
-	uint32_t prot = IOMMU_IOAS_MAP_READABLE | (writable ? IOMMU_IOAS_MAP_WRITEABLE : 0);
 	uint64_t done = 0, next, chunk;
-	bool skipped = false;
 	int ret;
 
-	shadow_count(sb, leaves, 1);
 	while (done < size) {
 		uint64_t at = gpa + done;
-		const struct gmem_region *r = ram_at(sb->mem, at, &next);
+		const struct gmem_region *r = ram_at(s->sb->mem, at, &next);
 
 		if (!r) {
-			skipped = true;
+			*skipped = true;
 			if (next == UINT64_MAX || next - gpa >= size)
 				break;
 			done = next - gpa;
@@ -143,6 +139,33 @@ static int on_leaf(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size, boo
 			return ret;
 		done += chunk;
 	}
+	return 0;
+}
+
+/*
+ * One present leaf, mirrored around the MSI doorbell: every endpoint has it reserved (PROBE
+ * says so), the host refuses to map it, and one big leaf over it must not lose the rest.
+ */
+static int on_leaf(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size, bool writable)
+{
+	struct sync *s = opaque;
+	struct shadow_backend *sb = s->sb;
+	uint32_t prot = IOMMU_IOAS_MAP_READABLE | (writable ? IOMMU_IOAS_MAP_WRITEABLE : 0);
+	uint64_t last = iova + size - 1;
+	bool skipped = false;
+	int ret = 0;
+
+	shadow_count(sb, leaves, 1);
+	if (last < VIOMMU_MSI_START || iova > VIOMMU_MSI_END) {
+		ret = mirror(s, iova, gpa, size, prot, &skipped);
+	} else {
+		shadow_count(sb, doorbell, 1);
+		if (iova < VIOMMU_MSI_START)
+			ret = mirror(s, iova, gpa, VIOMMU_MSI_START - iova, prot, &skipped);
+		if (!ret && last > VIOMMU_MSI_END)
+			ret = mirror(s, VIOMMU_MSI_END + 1, gpa + (VIOMMU_MSI_END + 1 - iova),
+				     last - VIOMMU_MSI_END, prot, &skipped);
+	}
 	if (skipped) {
 		shadow_count(sb, outside_ram, 1);
 		if (shadow_log_first(sb, SLOG_OUTSIDE_RAM))
@@ -151,7 +174,7 @@ static int on_leaf(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size, boo
 				"logged)",
 				s->d->ioas_id, (unsigned long long)iova, (unsigned long long)gpa);
 	}
-	return 0;
+	return ret;
 }
 
 /*

@@ -353,6 +353,27 @@ START_TEST(leaf_outside_ram_is_skipped)
 }
 END_TEST
 
+START_TEST(msi_doorbell_is_left_out)
+{
+	struct shadow_stats st;
+
+	leaf(0xfec00000ULL, DATA, 2, P | RW); /* right below the doorbell: untouched */
+	leaf(0xfee00000ULL, DATA, 2, P | RW); /* its first 1 MiB is the doorbell */
+	ck_assert_int_eq(set_table(), 0);
+	mapped(0xfec00000ULL, DATA, R | W, 0xfec00000ULL, MB2);
+	unmapped(0xfee00000ULL);
+	unmapped(0xfeeff000ULL);
+	mapped(0xfef00000ULL, DATA + 0x100000, R | W, 0xfef00000ULL, 0x100000);
+	shadow_backend_stats(be, &st);
+	ck_assert_uint_eq(st.doorbell, 1);
+	ck_assert_uint_eq(st.outside_ram, 0);
+	/* an invalidate inside the doorbell maps nothing there, the rest stays */
+	ck_assert_int_eq(inval(0xfee00000ULL, KB4), 0);
+	unmapped(0xfee00000ULL);
+	mapped(0xfeffffffULL, DATA + MB2 - 1, R | W, 0xfef00000ULL, 0x100000);
+}
+END_TEST
+
 START_TEST(self_loop_is_bounded)
 {
 	struct shadow_params p = { .max_leaves = 1000 };
@@ -593,6 +614,7 @@ Suite *shadow_suite(void)
 	tcase_add_test(tc, remapped_pages_move);
 	tcase_add_test(tc, coalescing_stays_in_a_2m_block);
 	tcase_add_test(tc, leaf_outside_ram_is_skipped);
+	tcase_add_test(tc, msi_doorbell_is_left_out);
 	tcase_add_test(tc, self_loop_is_bounded);
 	tcase_add_test(tc, loop_appearing_later_fails_the_invalidate);
 	tcase_add_test(tc, table_outside_ram);
