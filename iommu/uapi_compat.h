@@ -180,6 +180,8 @@ struct iommu_hwpt_invalidate {
 enum {
 	IOMMU_TEST_OP_MOCK_DOMAIN = 2,
 	IOMMU_TEST_OP_MD_CHECK_MAP = 3,
+	IOMMU_TEST_OP_CREATE_ACCESS = 5,
+	IOMMU_TEST_OP_ACCESS_RW = 8,
 	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10,
 	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
 };
@@ -187,6 +189,10 @@ enum {
 enum {
 	MOCK_APERTURE_START = 1UL << 24,
 	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+};
+
+enum {
+	MOCK_ACCESS_RW_WRITE = 1 << 0,
 };
 
 enum {
@@ -217,6 +223,16 @@ struct iommu_test_cmd {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		struct {
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
 		/* The kernel's union is 48 bytes (its largest member); keep `last` where it is. */
 		__aligned_u64 __union_size[6];
 	};

@@ -23,5 +23,6 @@ Suite *virtio_net_suite(void);
 Suite *viommu_suite(void);
 Suite *viommu_nested_suite(void);
 Suite *pgtable_x86_suite(void);
+Suite *shadow_suite(void);
 
 #endif
