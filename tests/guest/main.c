@@ -2,12 +2,14 @@
 /*
  * The virtio-iommu guest payload, booted by nestvm through PVH. Its command line (nestvm -p)
  * picks the program: "test" (checks, then a summary) or "bench [iters=N] [ep=ID]" (a table;
- * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function). Either
- * way it powers off, so the VMM exits 0; a failed test says so in its output.
+ * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function); "nested
+ * [ep=ID]" (or "test nested ...") checks the nesting extension. Every program powers off,
+ * so the VMM exits 0; a failed test says so in its output.
  */
 #include <stdint.h>
 
 #include "lib.h"
+#include "nested_test.h"
 #include "platform.h"
 #include "serial.h"
 #include "viommu_test.h"
@@ -21,12 +23,16 @@ void guest_main(uint32_t start_info)
 	const char *cmdline = pvh_cmdline(start_info);
 
 	serial_printf("viommu-guest: cmdline \"%s\"\n", cmdline);
-	if (cmdline_starts_with(cmdline, "test"))
+	if (cmdline_starts_with(cmdline, "nested") ||
+	    (cmdline_starts_with(cmdline, "test") && cmdline_second_is(cmdline, "nested")))
+		nested_test(pvh_ram_end(start_info), cmdline_u64(cmdline, "ep", NESTED_ANY_EP));
+	else if (cmdline_starts_with(cmdline, "test"))
 		viommu_test(pvh_ram_end(start_info));
 	else if (cmdline_starts_with(cmdline, "bench"))
 		viommu_bench(cmdline_u64(cmdline, "iters", DEFAULT_ITERS),
 			     cmdline_u64(cmdline, "ep", VIOMMU_BENCH_ANY_EP));
 	else
-		serial_puts("viommu-guest: usage: -p \"test\" or -p \"bench [iters=N] [ep=ID]\"\n");
+		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
+			    "\"nested [ep=ID]\"\n");
 	poweroff();
 }
