@@ -3,18 +3,22 @@
  * The virtio-iommu guest payload, booted by nestvm through PVH. Its command line (nestvm -p)
  * picks the program: "test" (checks, then a summary) or "bench [iters=N] [ep=ID]" (a table;
  * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function); "nested
- * [ep=ID]" (or "test nested ...") checks the nesting extension. Every program powers off,
- * so the VMM exits 0; a failed test says so in its output.
+ * [ep=ID]" (or "test nested ...") checks the nesting extension; "nic-plain" and "nic [ep=ID]"
+ * drive a passed-through e1000e, plainly or through the payload's own table. Every program powers
+ * off, so the VMM exits 0; a failed test says so in its output.
  */
 #include <stdint.h>
 
 #include "lib.h"
 #include "nested_test.h"
+#include "nic_test.h"
 #include "platform.h"
 #include "serial.h"
 #include "viommu_test.h"
 
 #define DEFAULT_ITERS 5000
+#define NIC_IP 0xc0a84d02 /* 192.168.77.2 */
+#define NIC_PEER 0xc0a84d01 /* 192.168.77.1: the test host */
 
 void guest_main(uint32_t start_info);
 
@@ -26,6 +30,9 @@ void guest_main(uint32_t start_info)
 	if (cmdline_starts_with(cmdline, "nested") ||
 	    (cmdline_starts_with(cmdline, "test") && cmdline_second_is(cmdline, "nested")))
 		nested_test(pvh_ram_end(start_info), cmdline_u64(cmdline, "ep", NESTED_ANY_EP));
+	else if (cmdline_starts_with(cmdline, "nic") || cmdline_starts_with(cmdline, "nic-plain"))
+		nic_test(cmdline_starts_with(cmdline, "nic"),
+			 cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP), NIC_IP, NIC_PEER);
 	else if (cmdline_starts_with(cmdline, "test"))
 		viommu_test(pvh_ram_end(start_info));
 	else if (cmdline_starts_with(cmdline, "bench"))
@@ -33,6 +40,6 @@ void guest_main(uint32_t start_info)
 			     cmdline_u64(cmdline, "ep", VIOMMU_BENCH_ANY_EP));
 	else
 		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
-			    "\"nested [ep=ID]\"\n");
+			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\"\n");
 	poweroff();
 }
