@@ -4,11 +4,13 @@
  * picks the program: "test" (checks, then a summary) or "bench [iters=N] [ep=ID]" (a table;
  * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function); "nested
  * [ep=ID]" (or "test nested ...") checks the nesting extension; "nic-plain" and "nic [ep=ID]"
- * drive a passed-through e1000e, plainly or through the payload's own table. Every program powers
+ * drive a passed-through e1000e, plainly or through the payload's own table;
+ * "bench-inval [iters=N] [ep=ID]" times INVALIDATEs. Every program powers
  * off, so the VMM exits 0; a failed test says so in its output.
  */
 #include <stdint.h>
 
+#include "inval_bench.h"
 #include "lib.h"
 #include "nested_test.h"
 #include "nic_test.h"
@@ -35,11 +37,15 @@ void guest_main(uint32_t start_info)
 			 cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP), NIC_IP, NIC_PEER);
 	else if (cmdline_starts_with(cmdline, "test"))
 		viommu_test(pvh_ram_end(start_info));
+	else if (cmdline_starts_with(cmdline, "bench-inval"))
+		inval_bench(cmdline_u64(cmdline, "iters", DEFAULT_ITERS),
+			    cmdline_u64(cmdline, "ep", INVAL_BENCH_ANY_EP));
 	else if (cmdline_starts_with(cmdline, "bench"))
 		viommu_bench(cmdline_u64(cmdline, "iters", DEFAULT_ITERS),
 			     cmdline_u64(cmdline, "ep", VIOMMU_BENCH_ANY_EP));
 	else
 		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
-			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\"\n");
+			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\", "
+			    "\"bench-inval [iters=N] [ep=ID]\"\n");
 	poweroff();
 }

@@ -200,13 +200,15 @@ unsigned int nic_test(bool with_table, uint64_t endpoint, uint32_t ip, uint32_t 
 	bool reply = false, link;
 	uint64_t end;
 	unsigned int n;
+	bool found;
 
 	tsc_hz = tsc_calibrate();
 	if (!tap_check(tsc_hz, "the TSC is calibrated (%llu Hz)", (unsigned long long)tsc_hz))
 		return tap_summary();
-	if (!tap_check(e1000e_find(&nic), "an 82574 (%04x:%04x) on bus 0: %02x.%u, BAR0 %#llx",
-		       E1000E_VENDOR, E1000E_DEVICE, nic.fn.dev, nic.fn.fn,
-		       (unsigned long long)nic.bar0))
+	/* Arguments are evaluated in no set order: find the NIC before printing what it is. */
+	found = e1000e_find(&nic);
+	if (!tap_check(found, "an 82574 (%04x:%04x) on bus 0: %02x.%u, BAR0 %#llx", E1000E_VENDOR,
+		       E1000E_DEVICE, nic.fn.dev, nic.fn.fn, (unsigned long long)nic.bar0))
 		return tap_summary();
 	/* Reset first: the NIC must not DMA with whatever a previous owner left in it. */
 	e1000e_reset(&nic);
