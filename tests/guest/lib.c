@@ -64,6 +64,15 @@ int cmdline_starts_with(const char *cmdline, const char *word)
 	return !strncmp(cmdline, word, n) && (!cmdline[n] || is_space(cmdline[n]));
 }
 
+int cmdline_second_is(const char *cmdline, const char *word)
+{
+	while (is_space(*cmdline))
+		cmdline++;
+	while (*cmdline && !is_space(*cmdline))
+		cmdline++;
+	return cmdline_starts_with(cmdline, word);
+}
+
 /* A digit of @base, or -1. */
 static int digit(char c, unsigned int base)
 {

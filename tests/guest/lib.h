@@ -22,6 +22,9 @@ uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def);
 /* Whether the first word of @cmdline is @word. */
 int cmdline_starts_with(const char *cmdline, const char *word);
 
+/* Whether the second word of @cmdline is @word ("test nested"). */
+int cmdline_second_is(const char *cmdline, const char *word);
+
 /* Sorts @n values in place, ascending (heapsort: no recursion, no allocation). */
 void sort_u64(uint64_t *v, size_t n);
 

@@ -26,22 +26,13 @@ static struct viommu_req req;
 static struct viommu_req flood[VIRTQ_MAX];
 static uint8_t page[2 * PAGE] __attribute__((aligned(4096))); /* what mappings point at */
 
-static const char *status_name(int s)
-{
-	static const char *const names[] = { "OK",    "IOERR", "UNSUPP", "DEVERR", "INVAL",
-					     "RANGE", "NOENT", "FAULT",	 "NOMEM" };
-
-	if (s >= 0 && s < (int)ARRAY_SIZE(names))
-		return names[s];
-	return s == S_UNWRITTEN ? "unwritten" : s < 0 ? "no answer" : "unknown";
-}
-
 /* One request, checked against the status the spec (or the model) names. */
 static bool expect(int want, const char *what)
 {
 	int got = viommu_do(&dev, &req);
 
-	return tap_check(got == want, "%s: %s (got %s)", what, status_name(want), status_name(got));
+	return tap_check(got == want, "%s: %s (got %s)", what, viommu_status_name(want),
+			 viommu_status_name(got));
 }
 
 static bool do_attach(uint32_t domain, uint32_t ep, int want, const char *what)
@@ -201,7 +192,7 @@ static void check_malformed(void)
 	tap_check(req.done && req.used_len == 0 && viommu_status(&req) == S_UNWRITTEN,
 		  "an unknown request type is returned unwritten with used length 0 (spec: SHOULD; "
 		  "got used length %u, status %s)",
-		  req.used_len, status_name(viommu_status(&req)));
+		  req.used_len, viommu_status_name(viommu_status(&req)));
 
 	bytes[0] = VIRTIO_IOMMU_T_MAP;
 	viommu_req_raw(&req, bytes, 2, VIOMMU_TAIL);
