@@ -10,8 +10,8 @@
 #include "vmm/passthrough.h"
 
 /*
- * Can the guest's tables for this function be nested HWPTs? Where the host refuses, the
- * function keeps MAP/UNMAP only (shadowing the tables is later work): say so and why.
+ * Can the guest's tables for this function be nested HWPTs? Where the host refuses, nestvm
+ * walks them in software and mirrors them into an IOAS (shadowing): say so and why.
  */
 static void probe_nesting(struct passthrough *pt, struct ioas_endpoint *ep)
 {
@@ -21,10 +21,20 @@ static void probe_nesting(struct passthrough *pt, struct ioas_endpoint *ep)
 	if (!ret) {
 		pt->nnested++;
 		pr_debug("--vfio %s: nested tables: yes", ep->name);
-	} else {
-		pr_info("--vfio %s: nesting unavailable (%s): the guest gets MAP/UNMAP only for it",
-			ep->name, why);
+		return;
 	}
+	ret = shadow_backend_add_device(pt->shadow, ep->dev_id);
+	if (ret < 0) {
+		pr_info(
+		    "--vfio %s: nesting unavailable (%s), and shadowing too (%s): the guest gets "
+		    "MAP/UNMAP only for it",
+		    ep->name, why, strerror(-ret));
+		return;
+	}
+	pt->nshadowed++;
+	pr_info("--vfio %s: nesting unavailable (%s): falling back to shadowing the guest's tables "
+		"(%u-bit input addresses)",
+		ep->name, why, ret);
 }
 
 /*
@@ -125,7 +135,8 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 	viommu_default_params(&params);
 	pt->ioas = ioas_backend_create(pt->iommufd, &vm->mem, params.max_mappings);
 	pt->nested = pt->ioas ? nested_backend_create(pt->iommufd, pt->ioas) : NULL;
-	if (!pt->nested) {
+	pt->shadow = pt->nested ? shadow_backend_create(pt->iommufd, &vm->mem, NULL) : NULL;
+	if (!pt->shadow) {
 		pr_err("--vfio: out of memory");
 		return -ENOMEM;
 	}
@@ -139,8 +150,14 @@ int passthrough_setup(struct passthrough *pt, struct vm *vm, struct pci_host *ho
 	for (unsigned int i = 0; i < opts->nvfio && !ret; i++)
 		ret = add_function(pt, vm, host, viommu, &space, opts->vfio[i],
 				   PASSTHROUGH_FIRST_SLOT + i);
-	if (!ret && pt->nnested)
+	/* One table backend per kind of endpoint: shadowing serves any host, nesting only its own.
+	 */
+	if (!ret && pt->nshadowed)
+		viommu_set_table_backend(viommu, VIOMMU_EP_VFIO, pt->shadow);
+	else if (!ret && pt->nnested)
 		viommu_set_table_backend(viommu, VIOMMU_EP_VFIO, pt->nested);
+	if (!ret && pt->nshadowed && pt->nnested)
+		pr_info("--vfio: some functions cannot nest: all of them get shadowed tables");
 	return ret;
 }
 
@@ -155,6 +172,9 @@ void passthrough_destroy(struct passthrough *pt)
 	if (pt->ioas)
 		ioas_backend_destroy(pt->ioas);
 	pt->ioas = NULL;
+	if (pt->shadow)
+		shadow_backend_destroy(pt->shadow);
+	pt->shadow = NULL;
 	if (pt->iommufd >= 0)
 		close(pt->iommufd);
 	pt->iommufd = -1;

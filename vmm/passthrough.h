@@ -5,8 +5,9 @@
  * IOAS that maps all guest RAM at IOVA = GPA. With --viommu it is an endpoint of the
  * virtio-iommu (id PASSTHROUGH_ENDPOINT_BASE + devfn, listed in the VIOT as a PCI range)
  * whose domains are IOASes (iommu/backend_ioas.h), and whose tables (ATTACH_TABLE) are nested
- * HWPTs (iommu/backend_nested.h) where the host IOMMU nests. --viommu-test-endpoint adds a
- * selftest mock device instead (vmm/test_endpoint.h).
+ * HWPTs (iommu/backend_nested.h) where the host IOMMU nests, and are shadowed (walked in software
+ * and mirrored into an IOAS, iommu/backend_shadow.h) where it does not. --viommu-test-endpoint adds
+ * a selftest mock device instead (vmm/test_endpoint.h).
  */
 #ifndef NESTVM_PASSTHROUGH_H
 #define NESTVM_PASSTHROUGH_H
@@ -15,6 +16,7 @@
 #include "devices/pci_host.h"
 #include "iommu/backend_ioas.h"
 #include "iommu/backend_nested.h"
+#include "iommu/backend_shadow.h"
 #include "iommu/viommu.h"
 #include "vfio/vfio_pci.h"
 #include "vmm/cli.h"
@@ -28,8 +30,9 @@
 struct passthrough {
 	int iommufd;
 	struct viommu_backend *ioas; /* every IOAS the functions' DMA goes through */
-	struct viommu_backend *nested; /* the guest's tables, with --viommu */
-	unsigned int nnested; /* functions whose host IOMMU nests */
+	struct viommu_backend *nested; /* the guest's tables, with --viommu, where the host nests */
+	struct viommu_backend *shadow; /* ... walked and mirrored, where it does not */
+	unsigned int nnested, nshadowed; /* functions whose host IOMMU nests / does not */
 	struct vfio_pci fns[VM_VFIO_MAX];
 	struct ioas_endpoint eps[VM_VFIO_MAX];
 	unsigned int nfns;
