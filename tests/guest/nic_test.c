@@ -18,11 +18,16 @@
 #include "viommu_props.h"
 
 #define DOMAIN 1
-#define NIC_IOVA 0x5a5a00000000ULL /* where the NIC sees its block: far from any GPA */
+/*
+ * Where the NIC sees its block: the last GiB below the middle of the input range the NIC's
+ * PROBE reports (39 bits behind QEMU's emulated VT-d), far from any GPA.
+ */
+static uint64_t nic_iova = 0x3fc0000000ULL;
 #define ARP_LEN 42
 #define FILL 0xa5
 #define LINK_MS 5000
 #define TX_MS 2000
+#define ARP_TRIES 8 /* ARP requests before giving up on a reply */
 #define RX_MS 3000
 #define FAULT_RX_MS 3000
 
@@ -144,12 +149,14 @@ static bool attach(uint32_t ep)
 	if (!tap_check(vtd, "the NIC's PROBE reports TABLE_FORMAT VT-d (address_bits %u, caps %#x)",
 		       vtd ? vtd->address_bits : 0, vtd ? vtd->format_caps : 0))
 		return false;
+	if (vtd->address_bits >= 32 && vtd->address_bits <= 57)
+		nic_iova = (1ULL << (vtd->address_bits - 1)) - (1ULL << 30);
 	/* Only the NIC's block, at an IOVA that has nothing to do with its GPA. */
 	if (!tap_check(!s1pt_init(&table) &&
-			   !s1pt_map(&table, NIC_IOVA, gpa, size, S1PT_4K, S1PT_W | S1PT_U),
+			   !s1pt_map(&table, nic_iova, gpa, size, S1PT_4K, S1PT_W | S1PT_U),
 		       "a VT-d first-stage table maps IOVA %#llx -> GPA %#llx (%llu KiB: rings and "
 		       "buffers) and nothing else",
-		       (unsigned long long)NIC_IOVA, (unsigned long long)gpa,
+		       (unsigned long long)nic_iova, (unsigned long long)gpa,
 		       (unsigned long long)size / 1024))
 		return false;
 	viommu_req_attach_table(&req, DOMAIN, ep, s1pt_root(&table), VIRTIO_IOMMU_FORMAT_VTD_S1, 0);
@@ -163,7 +170,7 @@ static bool attach(uint32_t ep)
 static void provoke_fault(uint32_t ip, uint32_t peer)
 {
 	uint64_t off = (uint64_t)((uint8_t *)nic.mem->rx_buf - (uint8_t *)nic.mem);
-	uint64_t iova = NIC_IOVA + off, size = sizeof(nic.mem->rx_buf), end;
+	uint64_t iova = nic_iova + off, size = sizeof(nic.mem->rx_buf), end;
 	unsigned int q = viommu_inval_queue(&dev);
 	bool landed = false, dd;
 	int st;
@@ -216,7 +223,7 @@ unsigned int nic_test(bool with_table, uint64_t endpoint, uint32_t ip, uint32_t 
 		e1000e_reset(&nic);
 		return tap_summary();
 	}
-	e1000e_init(&nic, &nic_mem, with_table ? NIC_IOVA : (uintptr_t)&nic_mem);
+	e1000e_init(&nic, &nic_mem, with_table ? nic_iova : (uintptr_t)&nic_mem);
 	serial_printf("# DMA base %#llx (%s)", (unsigned long long)nic.dma_base,
 		      with_table ? "IOVA in our table" : "guest-physical");
 	print_mac(", MAC ", nic.mac);
@@ -225,8 +232,17 @@ unsigned int nic_test(bool with_table, uint64_t endpoint, uint32_t ip, uint32_t 
 	while (!(link = e1000e_link_up(&nic)) && before(end))
 		cpu_relax();
 	tap_check(link, "the link is up (STATUS.LU)");
-	send_arp(ip, peer, "first");
-	n = receive(peer, &reply);
+	/*
+	 * The test host's own NIC may still be bringing its link up: ask again (a new TX
+	 * descriptor each time) until it answers.
+	 */
+	n = 0;
+	reply = false;
+	for (unsigned int tries = 0; tries < ARP_TRIES && !reply; tries++) {
+		if (!send_arp(ip, peer, tries ? "again" : "first"))
+			break;
+		n += receive(peer, &reply);
+	}
 	tap_check(n, "the RX ring received %u frame(s)", n);
 	tap_check(reply, "one is the ARP reply from %u.%u.%u.%u", peer >> 24, (peer >> 16) & 0xff,
 		  (peer >> 8) & 0xff, peer & 0xff);
