@@ -19,6 +19,7 @@ int main(void)
 	srunner_add_suite(sr, virtio_net_suite());
 	srunner_add_suite(sr, virtio_console_suite());
 	srunner_add_suite(sr, viommu_suite());
+	srunner_add_suite(sr, invalq_suite());
 	srunner_add_suite(sr, msix_suite());
 	srunner_add_suite(sr, maptree_suite());
 	srunner_add_suite(sr, ioas_suite());
