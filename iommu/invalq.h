@@ -7,12 +7,13 @@
  * optionally polls the avail ring a few microseconds before sleeping again.
  *
  * Knobs (struct invalq_opts; nestvm reads them from $NESTVM_INVALQ, e.g.
- * "poll_us=20,files=1,single_issuer=1"; tests/system/progs/invalq_bench measures each):
+ * "poll_us=20,files=1,single_issuer=1,defer_taskrun=0"; tests/system/progs/invalq_bench
+ * measures each):
  * - poll_us: after a drain, look at the avail ring for up to this many microseconds before
  *   sleeping; work found there is served without a wake-up;
  * - files: the two eventfds are io_uring registered files (no fd lookup per wait);
- * - single_issuer: IORING_SETUP_SINGLE_ISSUER, with DEFER_TASKRUN where the kernel has it
- *   (probed; a kernel without either gets a plain ring, quietly).
+ * - single_issuer: IORING_SETUP_SINGLE_ISSUER; defer_taskrun: with it, DEFER_TASKRUN (both
+ *   probed: a kernel without them gets fewer flags, quietly).
  *
  * Threads: invalq_start/stop from the thread that sets the machine up and tears it down;
  * the thread installs its seccomp filter (kind "invalq") before it reads any ring.
@@ -33,7 +34,8 @@
 struct invalq_opts {
 	unsigned int poll_us; /* busy-poll window after a drain, 0..INVALQ_POLL_US_MAX */
 	bool files; /* registered files for the eventfds */
-	bool single_issuer; /* SINGLE_ISSUER (+ DEFER_TASKRUN) ring */
+	bool single_issuer; /* IORING_SETUP_SINGLE_ISSUER */
+	bool defer_taskrun; /* and IORING_SETUP_DEFER_TASKRUN (only with single_issuer) */
 };
 
 /* What the thread did; read with invalq_stats(). */
@@ -70,8 +72,8 @@ struct invalq {
 /* The defaults, chosen from invalq_bench's measurements (README). */
 void invalq_default_opts(struct invalq_opts *o);
 /*
- * Parses "key=value,..." (poll_us=N, files=0|1, single_issuer=0|1) over @o. 0, or -EINVAL
- * with a message naming the bad part in @err.
+ * Parses "key=value,..." (poll_us=N, files=, single_issuer=, defer_taskrun= 0|1) over @o. 0, or
+ * -EINVAL with a message naming the bad part in @err.
  */
 int invalq_parse_opts(struct invalq_opts *o, const char *s, char *err, size_t errlen);
 
