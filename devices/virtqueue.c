@@ -236,6 +236,15 @@ int virtq_pop(struct virtq *vq, struct virtq_req *req)
 	return 1;
 }
 
+bool virtq_avail_pending(const struct virtq *vq)
+{
+	uint16_t avail_idx;
+
+	if (!vq->ready || vq->broken || read16(vq, vq->avail + 2, &avail_idx))
+		return false;
+	return avail_idx != vq->last_avail_idx;
+}
+
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 {
 	struct vring_used_elem elem = { .id = htole32(head), .len = htole32(written) };

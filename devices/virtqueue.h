@@ -75,6 +75,13 @@ int virtq_enable(struct virtq *vq);
  */
 int virtq_pop(struct virtq *vq, struct virtq_req *req);
 
+/*
+ * Whether the driver has made chains available that virtq_pop() has not taken, without
+ * taking any or asking for a kick: for a device thread that polls the ring a while before it
+ * sleeps. False when the queue is not ready or broken, or the ring cannot be read.
+ */
+bool virtq_avail_pending(const struct virtq *vq);
+
 /* Puts @head in the used ring with @written bytes written. 0, or -EIO (the queue broke). */
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 

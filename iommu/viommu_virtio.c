@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmm/log.h"
 #include "vmm/util.h"
+#include "viommu_invalq.h"
 #include "viommu_virtio.h"
 
 #define REQUESTQ 0
@@ -80,17 +83,55 @@ static void deliver_faults(struct viommu_virtio *v)
 		virtio_mmio_used(&v->mmio, EVENTQ);
 }
 
+void viommu_virtio_sync_features(struct viommu_virtio *v)
+{
+	/* No FEATURES_OK hook in the transport: the model learns on the first kick after. */
+	if (v->features_told != v->mmio.driver_features) {
+		viommu_set_features(v->model, v->mmio.driver_features);
+		v->features_told = v->mmio.driver_features;
+	}
+}
+
+/* The invalq without a thread of its own: batches on the kicking thread, lock held. */
+static void invalq_inline(struct viommu_virtio *v)
+{
+	struct viommu_invalq_batch *b = v->inline_batch;
+
+	if (!b) {
+		b = v->inline_batch = malloc(sizeof(*b));
+		if (!b) {
+			virtio_mmio_needs_reset(&v->mmio);
+			return;
+		}
+	}
+	while (viommu_invalq_pop(v, b, VIOMMU_INVALQ_BATCH_MAX)) {
+		viommu_invalq_serve(v, b);
+		viommu_invalq_complete(v, b);
+	}
+}
+
+static void invalq_notify(struct viommu_virtio *v)
+{
+	uint64_t one = 1;
+
+	if (v->invalq_fd < 0) {
+		invalq_inline(v);
+		return;
+	}
+	if (write(v->invalq_fd, &one, sizeof(one)) < 0)
+		pr_err("virtio-iommu: cannot wake the invalq thread: %s", strerror(errno));
+}
+
 static void queue_notify(struct virtio_mmio_dev *dev, unsigned int queue)
 {
 	struct viommu_virtio *v = to_viommu(dev);
 	struct virtq *q = virtio_mmio_queue(dev, queue);
 	bool used = false;
 
-	/* The transport has no FEATURES_OK hook: tell the model on the first kick after a change.
-	 */
-	if (v->features_told != dev->driver_features) {
-		viommu_set_features(v->model, dev->driver_features);
-		v->features_told = dev->driver_features;
+	viommu_virtio_sync_features(v);
+	if (queue == VIRTIO_IOMMU_INVALQ) {
+		invalq_notify(v);
+		return;
 	}
 	if (queue == EVENTQ) {
 		deliver_faults(v);
@@ -125,7 +166,7 @@ static void fault_notify(void *ctx)
 
 static const struct virtio_backend_ops viommu_virtio_ops = {
 	.device_id = VIRTIO_ID_IOMMU,
-	.num_queues = 2,
+	.num_queues = 3, /* queue 2, the invalq, only with VIRTIO_IOMMU_F_ATTACH_TABLE */
 	.queue_max = QUEUE_MAX,
 	.config_size = sizeof(struct virtio_iommu_config),
 	.config_read = config_read,
@@ -141,6 +182,8 @@ const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viomm
 	dev->model = model;
 	dev->have_evbuf = false;
 	dev->features_told = 0;
+	dev->invalq_fd = -1;
+	dev->inline_batch = NULL;
 	viommu_set_fault_notify(model, fault_notify, dev);
 	return virtio_mmio_init(&dev->mmio, &viommu_virtio_ops, dev, viommu_features(model), dma,
 				irq, gsi);
@@ -155,4 +198,11 @@ void viommu_virtio_destroy(struct viommu_virtio *dev)
 {
 	viommu_set_fault_notify(dev->model, NULL, NULL);
 	virtio_mmio_destroy(&dev->mmio);
+	free(dev->inline_batch);
+	dev->inline_batch = NULL;
+}
+
+void viommu_virtio_set_invalq_fd(struct viommu_virtio *dev, int fd)
+{
+	dev->invalq_fd = fd;
 }

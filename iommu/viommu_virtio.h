@@ -2,7 +2,9 @@
 /*
  * The virtio-iommu as a virtio-mmio device: the glue between the transport's queues and the
  * device model (iommu/viommu.c). Requests are served on the kicking vCPU's thread; faults
- * are written into buffers the driver left on the event queue, as soon as both exist.
+ * are written into buffers the driver left on the event queue, as soon as both exist. The
+ * invalq (queue 2, with the nesting extension) is served in batches (viommu_invalq.h): by
+ * the invalq thread (invalq.h) when one owns it, else on the kicking thread.
  */
 #ifndef NESTVM_VIOMMU_VIRTIO_H
 #define NESTVM_VIOMMU_VIRTIO_H
@@ -18,6 +20,9 @@ struct viommu_virtio {
 	bool have_evbuf;
 	uint64_t features_told; /* what the model was last told the driver accepted */
 	uint8_t in[512], out[512]; /* request and reply bounce buffers; under mmio.lock */
+	/* The invalq thread's notify eventfd, where kicks of queue 2 go; -1: served inline. */
+	int invalq_fd;
+	struct viommu_invalq_batch *inline_batch; /* for inline service; under mmio.lock */
 };
 
 const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viommu *model,
@@ -25,5 +30,13 @@ const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viomm
 					 unsigned int gsi);
 int viommu_virtio_attach(struct bus *mmio, uint64_t base, struct viommu_virtio *dev);
 void viommu_virtio_destroy(struct viommu_virtio *dev);
+
+/*
+ * Setup time: a QueueNotify of the invalq that reaches the device (not caught by a KVM
+ * ioeventfd) is forwarded to @fd, the invalq thread's notify eventfd; -1 serves it inline.
+ */
+void viommu_virtio_set_invalq_fd(struct viommu_virtio *dev, int fd);
+/* mmio.lock held: tells the model what the driver accepted, if that changed since. */
+void viommu_virtio_sync_features(struct viommu_virtio *dev);
 
 #endif

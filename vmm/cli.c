@@ -64,8 +64,9 @@ const char cli_help_text[] =
     "                       -d logs the mock's IOTLB, checked after every INVALIDATE\n"
     "  --no-seccomp         run without the per-thread syscall filters (loudly warned)\n"
     "  --seccomp-selftest THREAD\n"
-    "                       make THREAD (main, vcpu or io) call a forbidden syscall, to see\n"
-    "                       the filter kill nestvm and name the call\n"
+    "                       make THREAD (main, vcpu, io or invalq) call a forbidden syscall,\n"
+    "                       to see the filter kill nestvm and name the call (invalq: the\n"
+    "                       invalidation queue's thread, with --viommu)\n"
     "\n"
     "The console: stdin goes to the guest's ttyS0 (raw mode on a terminal). Ctrl-A x stops\n"
     "the guest; Ctrl-A Ctrl-A sends one Ctrl-A.\n"
@@ -249,7 +250,7 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 			if (o->seccomp_selftest < 0)
 				return errmsg(
 				    err, errlen, -EINVAL,
-				    "--seccomp-selftest %s: name a thread: main, vcpu or io",
+				    "--seccomp-selftest %s: name a thread: main, vcpu, io or invalq",
 				    optarg);
 			break;
 		case ':':

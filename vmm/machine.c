@@ -29,6 +29,7 @@
 #include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
+#include "iommu/invalq.h"
 #include "iommu/viommu_virtio.h"
 #include "console.h"
 #include "initramfs.h"
@@ -69,6 +70,9 @@ struct machine {
 		int fd;
 	} kicks[2 * VIRTIO_GSI_COUNT];
 	unsigned int nkicks;
+	/* The vIOMMU's invalq: its QueueNotify ioeventfd goes to a thread of its own. */
+	struct invalq invalq;
+	int invalq_fd;
 	unsigned int nviot;
 	struct virtio_blk disks[VM_DISKS_MAX];
 	unsigned int ndisks;
@@ -579,6 +583,8 @@ static int machine_add_kicks(struct machine *m)
 		for (unsigned int q = 0; q < devs[i]->ops->num_queues; q++) {
 			struct machine_kick *k = &m->kicks[m->nkicks];
 
+			if (devs[i] == &m->viommu_dev.mmio && q == VIRTIO_IOMMU_INVALQ)
+				continue; /* machine_add_invalq() */
 			if (m->nkicks == ARRAY_SIZE(m->kicks))
 				return -ENOSPC;
 			k->dev = devs[i];
@@ -599,6 +605,37 @@ static int machine_add_kicks(struct machine *m)
 		}
 	}
 	return 0;
+}
+
+/* The invalq thread, on the ioeventfd of the vIOMMU's QueueNotify with value 2. */
+static int machine_add_invalq(struct machine *m)
+{
+	const char *env = getenv(INVALQ_ENV);
+	struct invalq_opts opts;
+	unsigned int slot = 0;
+	uint64_t notify;
+	char err[256];
+	int ret;
+
+	while (m->virtio_devs[slot] != &m->viommu_dev.mmio)
+		slot++;
+	notify = VIRTIO_MMIO_GPA + slot * VIRTIO_MMIO_STRIDE + VIRTIO_MMIO_QUEUE_NOTIFY;
+	invalq_default_opts(&opts);
+	if (env && invalq_parse_opts(&opts, env, err, sizeof(err))) {
+		pr_err("%s", err);
+		return -EINVAL;
+	}
+	m->invalq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->invalq_fd < 0)
+		return -errno;
+	ret = vm_add_ioeventfd(&m->vm, notify, VIRTIO_IOMMU_INVALQ, m->invalq_fd);
+	if (ret) {
+		pr_err("virtio-iommu: cannot route invalq notifications through an ioeventfd: %s",
+		       strerror(-ret));
+		return ret;
+	}
+	viommu_virtio_set_invalq_fd(&m->viommu_dev, m->invalq_fd);
+	return invalq_start(&m->invalq, &m->viommu_dev, m->invalq_fd, &opts);
 }
 
 static bool signal_readable(void *opaque, int fd)
@@ -661,6 +698,8 @@ static int machine_start(struct machine *m)
 		ret = ioloop_watch(&m->loop, STDIN_FILENO, console_readable, &m->con);
 	if (!ret)
 		ret = ioloop_start(&m->loop);
+	if (!ret && m->has_viommu_dev)
+		ret = machine_add_invalq(m);
 	for (unsigned int i = 0; i < m->vm.ncpus && !ret; i++)
 		ret = vcpu_start(&m->vm.vcpus[i]);
 	if (ret)
@@ -704,6 +743,7 @@ static void machine_teardown(struct machine *m)
 	for (unsigned int i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_join(&vm->vcpus[i]);
 	ioloop_destroy(&m->loop);
+	invalq_stop(&m->invalq);
 	console_restore();
 	if (m->devices_ready) {
 		serial_destroy(&m->com1);
@@ -731,6 +771,8 @@ static void machine_teardown(struct machine *m)
 		vm_irqfd_sink_destroy(&m->virtio_irqs[i]);
 	for (unsigned int i = 0; i < m->nkicks; i++)
 		close(m->kicks[i].fd);
+	if (m->invalq_fd >= 0)
+		close(m->invalq_fd);
 	if (m->signal_fd >= 0)
 		close(m->signal_fd);
 	free(m->kernel);
@@ -766,6 +808,7 @@ int machine_run(const struct vm_opts *o)
 		return EXIT_ERROR;
 	m->signal_fd = -1;
 	m->loop.wake_fd = -1;
+	m->invalq_fd = -1;
 	m->pt.iommufd = -1;
 	m->vm.kvm_fd = m->vm.vm_fd = m->vm.stop_fd = -1;
 

@@ -63,6 +63,30 @@ static const struct seccomp_rule ioloop_rules[] = {
 	{ "exit_group", "fatal errors and the SIGSYS report" },
 };
 
+/*
+ * The invalidation queue's thread (iommu/invalq.c): its ring and registered files are set up
+ * before the filter, so io_uring_setup and io_uring_register are not here.
+ */
+static const struct seccomp_rule invalq_rules[] = {
+	{ "io_uring_enter", "sleeping on the queue's notify eventfd and the stop eventfd" },
+	{ "read", "emptying the notify eventfd after a busy-poll window" },
+	{ "write", "the used-buffer interrupt through the KVM irqfd; log lines" },
+	{ "ioctl", "IOMMU_HWPT_INVALIDATE on a nesting host; IOAS_MAP/UNMAP of a shadowing one" },
+	{ "futex", "the transport's lock, the model's rwlock" },
+	{ "clock_gettime", "the busy-poll window (vDSO fallback)" },
+	{ "brk", "malloc: a table backend may allocate while it invalidates" },
+	{ "mmap", "malloc: a table backend may allocate while it invalidates" },
+	{ "munmap", "free" },
+	{ "rt_sigreturn", "return from the SIGSYS handler" },
+	{ "gettid", "abort() on a failed assertion" },
+	{ "getpid", "abort() on a failed assertion" },
+	{ "tgkill", "abort() on a failed assertion" },
+	{ "madvise", "glibc frees the thread's stack on exit" },
+	{ "rt_sigprocmask", "glibc blocks signals while the thread exits" },
+	{ "exit", "the thread ends" },
+	{ "exit_group", "fatal errors and the SIGSYS report" },
+};
+
 static const struct seccomp_rule main_rules[] = {
 	{ "read", "waiting for the stop eventfd" },
 	{ "poll", "waiting for the stop eventfd" },
@@ -93,6 +117,7 @@ static const struct {
 	[SECCOMP_MAIN] = { "main", main_rules, ARRAY_SIZE(main_rules) },
 	[SECCOMP_VCPU] = { "vcpu", vcpu_rules, ARRAY_SIZE(vcpu_rules) },
 	[SECCOMP_IOLOOP] = { "io", ioloop_rules, ARRAY_SIZE(ioloop_rules) },
+	[SECCOMP_INVALQ] = { "invalq", invalq_rules, ARRAY_SIZE(invalq_rules) },
 };
 
 /* Written once in seccomp_setup() before any thread starts; read-only afterwards. */

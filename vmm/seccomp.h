@@ -13,6 +13,7 @@ enum seccomp_thread {
 	SECCOMP_MAIN,
 	SECCOMP_VCPU,
 	SECCOMP_IOLOOP,
+	SECCOMP_INVALQ,
 	SECCOMP_THREAD_KINDS,
 };
 
@@ -27,7 +28,7 @@ int seccomp_setup(bool enabled, int selftest);
 int seccomp_install(enum seccomp_thread kind, const char *thread_name);
 /* Where the --seccomp-selftest thread misbehaves: right after its filter is in place. */
 void seccomp_selftest_point(enum seccomp_thread kind);
-/* "main", "vcpu", "io" to a kind; -1 when unknown. */
+/* "main", "vcpu", "io", "invalq" to a kind; -1 when unknown. */
 int seccomp_thread_by_name(const char *name);
 
 /* The allowlist of @kind, for the audit: *n entries of { syscall name, why }. */

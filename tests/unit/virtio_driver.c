@@ -23,7 +23,7 @@ struct gmem mem;
 struct dma_space dma = { .mem = &mem };
 struct fake_irq irq = { .sink.set_level = fake_set_level };
 struct virtio_mmio_dev *vd_dev;
-uint16_t avail_idx[2];
+uint16_t avail_idx[VD_QUEUES];
 
 void vd_setup(void)
 {
@@ -32,7 +32,7 @@ void vd_setup(void)
 	mem = (struct gmem){ .regions = { { 0, RAM_SIZE, ram } }, .count = 1 };
 	irq.changes = 0;
 	irq.level = false;
-	avail_idx[0] = avail_idx[1] = 0;
+	memset(avail_idx, 0, sizeof(avail_idx));
 }
 
 void vd_release(void)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A fake virtio driver for the unit tests of two-queue virtio-mmio devices: guest RAM in a
- * malloc'd buffer, queues 0 and 1 at fixed places in it, an interrupt line that records its
- * level, and the register accesses a driver makes. One device at a time: @vd_dev.
+ * A fake virtio driver for the unit tests of virtio-mmio devices: guest RAM in a malloc'd
+ * buffer, queues 0, 1 and 2 at fixed places in it (driver_init sets up 0 and 1; a device with
+ * a third queue has the test call setup_queue(2) before DRIVER_OK), an interrupt line that records
+ * its level, and the register accesses a driver makes. One device at a time: @vd_dev.
  */
 #ifndef NESTVM_TEST_VIRTIO_DRIVER_H
 #define NESTVM_TEST_VIRTIO_DRIVER_H
@@ -15,6 +16,7 @@
 #define RAM_SIZE (1 << 20)
 #define QSIZE 16
 #define QBASE(q) (0x1000 + 0x4000 * (q)) /* desc; avail at +0x1000, used at +0x2000 */
+#define VD_QUEUES 3 /* rings the driver has room for, below BUF */
 #define BUF 0x10000
 #define OUTSIDE 0x40000000ULL /* not RAM */
 #define F(bit) (1ULL << (bit))
@@ -30,7 +32,7 @@ extern struct gmem mem;
 extern struct dma_space dma;
 extern struct fake_irq irq;
 extern struct virtio_mmio_dev *vd_dev;
-extern uint16_t avail_idx[2]; /* next avail index of queues 0 and 1 */
+extern uint16_t avail_idx[VD_QUEUES]; /* next avail index of each queue */
 
 /* Fresh RAM, interrupt and ring indexes for a test; vd_release() frees the RAM. */
 void vd_setup(void);
