@@ -18,7 +18,7 @@ for mode in viommu plain; do
 	out=$(timeout 300 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$NESTVM_GUEST/initramfs.cpio.gz" \
 		-m 256M $extra --disk "$img" --rng -p "console=ttyS0 quiet iommu.strict=1 -- sh -c \"dmesg | grep -E 'virtio_iommu|iommu group' ; for g in /sys/kernel/iommu_groups/*; do echo group \$(basename \$g) \$(cat \$g/type) \$(ls \$g/devices); done; echo vda \$(sha256sum < /dev/vda); dd if=/dev/vda of=/dev/vda bs=1M count=32 seek=32 2>/dev/null; sync; echo rng \$(head -c 8 /dev/hwrng | od -An -tx1 | tr -d ' ')\"" </dev/null 2>&1)
 	rc=$?
-	echo "$out" | grep -E '^(group|vda|rng)|virtio_iommu|iommu group'
+	echo "$out" | grep -E '^(group|vda|rng|nestvm:)|virtio_iommu|iommu group'
 	check '[ $rc -eq 0 ]' "$mode: nestvm exits 0 (got $rc)"
 	check 'echo "$out" | grep -q "^vda $want"' "$mode: the guest reads the 64 MiB image with the right checksum"
 	check 'echo "$out" | grep -qE "^rng [0-9a-f]{16}"' "$mode: the guest reads /dev/hwrng"
