@@ -32,8 +32,18 @@ run() {
 run "INVALIDATE, emulated endpoint (virtio-rng, VT-d table)" \
 	--viommu --rng -p "bench-inval iters=$iters"
 if nestvm --help 2>&1 | grep -q -- '--viommu-test-endpoint'; then
-	run "INVALIDATE, mock endpoint 0x200 (selftest table)" \
-		--viommu --viommu-test-endpoint -p "bench-inval iters=$iters ep=0x200"
+	# The invalq thread's knobs ($NESTVM_INVALQ), one run each: the default (registered
+	# files, single issuer), neither, and a 20 us busy-poll window after each drain.
+	for knobs in "files=1,single_issuer=1" "files=0,single_issuer=0" \
+		"files=1,single_issuer=1,poll_us=20"; do
+		export NESTVM_INVALQ=$knobs
+		run "INVALIDATE, mock endpoint 0x200 (nested SELFTEST HWPT), invalq $knobs" \
+			--viommu --viommu-test-endpoint -p "bench-inval iters=$iters ep=0x200"
+	done
+	unset NESTVM_INVALQ
+	echo
+	echo "The floor: raw IOMMU_HWPT_INVALIDATE on a nested SELFTEST HWPT, no guest, no VMM"
+	hwpt_inval_rate "$iters" | grep '^|' || status=1
 else
 	echo
 	echo "(this nestvm has no --viommu-test-endpoint: no mock-endpoint run)"
