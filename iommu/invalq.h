@@ -30,6 +30,7 @@
 
 #define INVALQ_ENV "NESTVM_INVALQ"
 #define INVALQ_POLL_US_MAX 10000
+#define INVALQ_POLL_US_DEFAULT 20 /* when the host has a CPU to spare; see invalq.c */
 
 struct invalq_opts {
 	unsigned int poll_us; /* busy-poll window after a drain, 0..INVALQ_POLL_US_MAX */
@@ -70,7 +71,8 @@ struct invalq {
 };
 
 /* The defaults, chosen from invalq_bench's measurements (README). */
-void invalq_default_opts(struct invalq_opts *o);
+/* The defaults: registered files, single issuer, and a poll window when @spare_cpu. */
+void invalq_default_opts(struct invalq_opts *o, bool spare_cpu);
 /*
  * Parses "key=value,..." (poll_us=N, files=, single_issuer=, defer_taskrun= 0|1) over @o. 0, or
  * -EINVAL with a message naming the bad part in @err.

@@ -620,7 +620,8 @@ static int machine_add_invalq(struct machine *m)
 	while (m->virtio_devs[slot] != &m->viommu_dev.mmio)
 		slot++;
 	notify = VIRTIO_MMIO_GPA + slot * VIRTIO_MMIO_STRIDE + VIRTIO_MMIO_QUEUE_NOTIFY;
-	invalq_default_opts(&opts);
+	/* A busy-poll window pays only when the thread need not take a vCPU's place. */
+	invalq_default_opts(&opts, sysconf(_SC_NPROCESSORS_ONLN) > (long)m->vm.ncpus);
 	if (env && invalq_parse_opts(&opts, env, err, sizeof(err))) {
 		pr_err("%s", err);
 		return -EINVAL;

@@ -164,7 +164,7 @@ static void start_thread(unsigned int poll_us)
 {
 	struct invalq_opts o;
 
-	invalq_default_opts(&o);
+	invalq_default_opts(&o, false);
 	o.poll_us = poll_us;
 	if (notify_fd >= 0)
 		close(notify_fd);
@@ -518,7 +518,7 @@ START_TEST(invalq_thread_starts_and_stops)
 	notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	viommu_virtio_set_invalq_fd(&vio, notify_fd);
 	for (unsigned int k = 0; k < 8; k++) {
-		invalq_default_opts(&o);
+		invalq_default_opts(&o, false);
 		o.files = k & 1;
 		o.single_issuer = k & 2;
 		o.poll_us = k & 4 ? 50 : 0;
@@ -537,7 +537,7 @@ START_TEST(invalq_thread_starts_and_stops)
 	kick(INVALQ);
 	invalq_stop(&iq);
 
-	invalq_default_opts(&o);
+	invalq_default_opts(&o, false);
 	ck_assert_int_eq(
 	    invalq_parse_opts(&o, "poll_us=20,files=0,single_issuer=0", err, sizeof(err)), 0);
 	ck_assert_uint_eq(o.poll_us, 20);
