@@ -12,6 +12,11 @@ ifneq ($(SAN),)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
+# The libFuzzer build (make fuzz, clang only): coverage for the library, the fuzzer's main()
+# only in the targets.
+ifneq ($(FUZZ),)
+CFLAGS += -fsanitize=fuzzer-no-link
+endif
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -20,6 +25,7 @@ LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c boot/*.c devices/*.c iomm
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROG_SRCS := $(wildcard tests/system/progs/*.c)
 GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.S)
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
 LIB := $(BUILD)/libnestvm.a
 NESTVM := $(BUILD)/nestvm
@@ -27,11 +33,14 @@ UNIT := $(BUILD)/tests/unit/run-unit
 PROGS := $(patsubst tests/system/progs/%.c,$(BUILD)/tests/system/progs/%,$(PROG_SRCS))
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_SRCS)))
 GUEST_PAYLOAD := $(BUILD)/tests/guest/viommu-guest
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 10
 
 Q := $(if $(filter 1,$(V)),,@)
 
 .SECONDARY:
-.PHONY: all asan check unit uapi-check demo clean format format-check testhost
+.PHONY: all asan check unit uapi-check demo clean format format-check testhost fuzz fuzz-build
 all: $(NESTVM) $(PROGS) $(GUEST_PAYLOAD) uapi-check
 
 # vmm/guest-init.sh as a C string, for the initramfs nestvm builds itself.
@@ -80,6 +89,10 @@ $(BUILD)/tests/system/progs/%: $(BUILD)/tests/system/progs/%.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 $(UNIT): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -113,6 +126,14 @@ unit: $(UNIT)
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/nestvm \
 		build/asan/tests/unit/run-unit
+
+# libFuzzer targets (tests/fuzz), built with clang and the sanitizers in build/fuzz.
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz SAN=1 FUZZ=1 CC=$(FUZZ_CC) $(FUZZ_TARGETS)
+
+# Each target for FUZZ_SECONDS from its seed corpus (copied: the tree is left as it is).
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 check:
 	$(Q)tests/run-all
