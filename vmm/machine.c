@@ -839,10 +839,10 @@ int machine_run(const struct vm_opts *o)
 		ret = machine_load_kernel(m, o, rsdp);
 	if (!ret)
 		ret = machine_start(m);
-	if (!ret)
-		ret = fdcheck_arm();
 	if (!ret) {
-		ret = seccomp_install(SECCOMP_MAIN, "main");
+		ret = fdcheck_arm();
+		if (!ret)
+			ret = seccomp_install(SECCOMP_MAIN, "main");
 		if (!ret)
 			seccomp_selftest_point(SECCOMP_MAIN);
 		else
