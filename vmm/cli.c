@@ -67,6 +67,13 @@ const char cli_help_text[] =
     "                       make THREAD (main, vcpu, io or invalq) call a forbidden syscall,\n"
     "                       to see the filter kill nestvm and name the call (invalq: the\n"
     "                       invalidation queue's thread, with --viommu)\n"
+    "  nestvm --seccomp-list\n"
+    "                       print each thread's syscall allowlist, with why it needs every\n"
+    "                       call, and exit\n"
+    "  NESTVM_CHECK_FDS=1   (environment) after the guest stops and everything is torn\n"
+    "                       down, list nestvm's open fds: each one other than 0, 1, 2\n"
+    "                       and those nestvm inherited is an error line naming its\n"
+    "                       target, and makes the status 1\n"
     "\n"
     "The console: stdin goes to the guest's ttyS0 (raw mode on a terminal). Ctrl-A x stops\n"
     "the guest; Ctrl-A Ctrl-A sends one Ctrl-A.\n"
@@ -299,6 +306,11 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts
 		*cmd = CLI_HELP;
 	} else if (!strcmp(verb, "version") || !strcmp(verb, "--version")) {
 		*cmd = CLI_VERSION;
+	} else if (!strcmp(verb, "--seccomp-list")) {
+		*cmd = CLI_SECCOMP_LIST;
+		if (argc > 2)
+			return errmsg(err, errlen, -EINVAL,
+				      "--seccomp-list takes no arguments (got '%s')", argv[2]);
 	} else if (!strcmp(verb, "probe")) {
 		*cmd = CLI_PROBE;
 		if (argc > 2)

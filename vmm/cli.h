@@ -19,6 +19,7 @@ enum cli_command {
 	CLI_VERSION,
 	CLI_RUN,
 	CLI_PROBE,
+	CLI_SECCOMP_LIST, /* --seccomp-list: print the syscall allowlists, exit 0 */
 };
 
 #define VM_DISKS_MAX 4

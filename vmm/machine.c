@@ -32,6 +32,7 @@
 #include "iommu/invalq.h"
 #include "iommu/viommu_virtio.h"
 #include "console.h"
+#include "fdcheck.h"
 #include "initramfs.h"
 #include "ioloop.h"
 #include "layout.h"
@@ -807,6 +808,7 @@ int machine_run(const struct vm_opts *o)
 
 	if (!m)
 		return EXIT_ERROR;
+	fdcheck_init();
 	m->signal_fd = -1;
 	m->loop.wake_fd = -1;
 	m->invalq_fd = -1;
@@ -838,7 +840,9 @@ int machine_run(const struct vm_opts *o)
 	if (!ret)
 		ret = machine_start(m);
 	if (!ret) {
-		ret = seccomp_install(SECCOMP_MAIN, "main");
+		ret = fdcheck_arm();
+		if (!ret)
+			ret = seccomp_install(SECCOMP_MAIN, "main");
 		if (!ret)
 			seccomp_selftest_point(SECCOMP_MAIN);
 		else
@@ -848,5 +852,7 @@ int machine_run(const struct vm_opts *o)
 	status = ret ? EXIT_ERROR : machine_exit_status(&m->vm);
 	machine_teardown(m);
 	free(m);
+	if (fdcheck_finish())
+		status = EXIT_ERROR;
 	return status;
 }

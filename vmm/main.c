@@ -8,6 +8,7 @@
 #include "log.h"
 #include "machine.h"
 #include "probe.h"
+#include "seccomp.h"
 
 static uint64_t host_ram(void)
 {
@@ -48,6 +49,9 @@ int main(int argc, char **argv)
 		return 0;
 	case CLI_PROBE:
 		return probe_host();
+	case CLI_SECCOMP_LIST:
+		seccomp_print_rules();
+		return 0;
 	case CLI_RUN:
 		return cmd_run(&opts);
 	case CLI_USAGE:

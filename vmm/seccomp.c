@@ -76,7 +76,7 @@ static const struct seccomp_rule invalq_rules[] = {
 	{ "clock_gettime", "the busy-poll window (vDSO fallback)" },
 	{ "brk", "malloc: a table backend may allocate while it invalidates" },
 	{ "mmap", "malloc: a table backend may allocate while it invalidates" },
-	{ "munmap", "free" },
+	{ "munmap", "free: a table backend's memory goes back" },
 	{ "rt_sigreturn", "return from the SIGSYS handler" },
 	{ "gettid", "abort() on a failed assertion" },
 	{ "getpid", "abort() on a failed assertion" },
@@ -234,4 +234,18 @@ const struct seccomp_rule *seccomp_rules(enum seccomp_thread kind, unsigned int 
 {
 	*n = kinds[kind].n;
 	return kinds[kind].rules;
+}
+
+const char *seccomp_thread_kind_name(enum seccomp_thread kind)
+{
+	return kinds[kind].name;
+}
+
+void seccomp_print_rules(void)
+{
+	for (int k = 0; k < SECCOMP_THREAD_KINDS; k++) {
+		printf("%s: %u system calls\n", kinds[k].name, kinds[k].n);
+		for (unsigned int i = 0; i < kinds[k].n; i++)
+			printf("  %-16s %s\n", kinds[k].rules[i].name, kinds[k].rules[i].why);
+	}
 }

@@ -37,5 +37,9 @@ struct seccomp_rule {
 	const char *why;
 };
 const struct seccomp_rule *seccomp_rules(enum seccomp_thread kind, unsigned int *n);
+/* The name a kind goes by on the command line and in --seccomp-list: "main", "vcpu", ... */
+const char *seccomp_thread_kind_name(enum seccomp_thread kind);
+/* nestvm --seccomp-list: every kind's allowlist with its reasons, to stdout. */
+void seccomp_print_rules(void);
 
 #endif

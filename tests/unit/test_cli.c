@@ -51,6 +51,9 @@ START_TEST(commands)
 	ck_assert_int_eq(PARSE("probe"), 0);
 	ck_assert_int_eq(cmd, CLI_PROBE);
 	ck_assert_int_eq(PARSE("probe", "x"), -EINVAL);
+	ck_assert_int_eq(PARSE("--seccomp-list"), 0);
+	ck_assert_int_eq(cmd, CLI_SECCOMP_LIST);
+	ck_assert_int_eq(PARSE("--seccomp-list", "main"), -EINVAL);
 	ck_assert_int_eq(PARSE("boot"), -EINVAL);
 	ck_assert_str_eq(err, "unknown command 'boot'; commands are run, probe, help, version");
 }

@@ -24,6 +24,7 @@ Suite *virtio_net_suite(void);
 Suite *viommu_suite(void);
 Suite *viommu_nested_suite(void);
 Suite *pgtable_x86_suite(void);
+Suite *seccomp_suite(void);
 Suite *shadow_suite(void);
 
 #endif
