@@ -179,8 +179,6 @@ int vm_add_irqfd(struct vm *vm, unsigned int gsi, int fd)
 
 	if (!ret && ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
 		ret = -errno;
-	if (ret)
-		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(-ret));
 	return ret;
 }
 
@@ -194,6 +192,7 @@ int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi)
 		return -errno;
 	ret = vm_add_irqfd(vm, gsi, s->fd);
 	if (ret) {
+		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(-ret));
 		close(s->fd);
 		s->fd = -1;
 	}
