@@ -10,6 +10,7 @@
 #include "uapi_compat.h"
 #include "iommufd.h"
 #include "iova_ranges.h"
+#include "vmm/fault_inject.h"
 
 static int xioctl(int fd, unsigned long req, void *arg)
 {
@@ -33,7 +34,10 @@ int iommufd_destroy(int fd, uint32_t id)
 int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-	int ret = xioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+	int ret = fault_inject(FAULT_IOAS_ALLOC);
+
+	if (!ret)
+		ret = xioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
 
 	if (!ret)
 		*ioas_id = cmd.out_ioas_id;
@@ -60,8 +64,9 @@ int iommufd_ioas_map_prot(int fd, uint32_t ioas_id, const void *va, uint64_t len
 		.length = len,
 		.iova = iova,
 	};
+	int ret = fault_inject(FAULT_IOAS_MAP);
 
-	return xioctl(fd, IOMMU_IOAS_MAP, &cmd);
+	return ret ? ret : xioctl(fd, IOMMU_IOAS_MAP, &cmd);
 }
 
 int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len, uint64_t *unmapped)
@@ -72,7 +77,10 @@ int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len, ui
 		.iova = iova,
 		.length = len,
 	};
-	int ret = xioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+	int ret = fault_inject(FAULT_IOAS_UNMAP);
+
+	if (!ret)
+		ret = xioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
 
 	if (!ret && unmapped)
 		*unmapped = cmd.length;
@@ -112,7 +120,16 @@ static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags, u
 		.data_len = len,
 		.data_uptr = (uintptr_t)data,
 	};
-	int ret = xioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	int ret;
+
+	if (type != IOMMU_HWPT_DATA_NONE)
+		ret = fault_inject(FAULT_HWPT_NESTED);
+	else if (flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
+		ret = fault_inject(FAULT_NEST_PARENT);
+	else
+		ret = fault_inject(FAULT_HWPT_ALLOC);
+	if (!ret)
+		ret = xioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
 
 	if (!ret)
 		*hwpt_id = cmd.out_hwpt_id;
@@ -141,7 +158,13 @@ int iommufd_hwpt_invalidate(int fd, uint32_t hwpt_id, uint32_t type, const void 
 		.entry_len = entry_len,
 		.entry_num = *num,
 	};
-	int ret = xioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	int ret = fault_inject(FAULT_HWPT_INVALIDATE);
+
+	if (ret) {
+		*num = 0; /* as the kernel says when it failed on the first entry */
+		return ret;
+	}
+	ret = xioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
 
 	/* The kernel writes back how many entries it handled, on success and on failure. */
 	*num = cmd.entry_num;
@@ -159,7 +182,9 @@ int iommufd_get_hw_info(int fd, uint32_t dev_id, struct iommufd_hw_info *info)
 	int ret;
 
 	memset(info, 0, sizeof(*info));
-	ret = xioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+	ret = fault_inject(FAULT_GET_HW_INFO);
+	if (!ret)
+		ret = xioctl(fd, IOMMU_GET_HW_INFO, &cmd);
 	if (ret)
 		return ret;
 	info->type = cmd.out_data_type;

@@ -2,6 +2,7 @@
 /*
  * Thin wrappers over the iommufd uAPI (/dev/iommu). One function per ioctl, each returning 0
  * or a negative errno and printing nothing: callers know the context and word the message.
+ * Each asks fault_inject() first (test-only NESTVM_FAULT, which logs what it injects).
  */
 #ifndef NESTVM_IOMMUFD_H
 #define NESTVM_IOMMUFD_H

@@ -11,6 +11,7 @@
 #include "vfio/vfio_cdev.h"
 #include "vfio/vfio_device.h"
 #include "vfio/vfio_sysfs.h"
+#include "vmm/fault_inject.h"
 #include "vmm/util.h"
 
 /* A PCI address becomes its cdev; a device that has none yet is not ours to take. */
@@ -170,6 +171,8 @@ int vfio_region_read(const struct vfio_device *d, unsigned int index, uint64_t o
 {
 	int ret = region_check(d, index, off, len);
 
+	if (!ret)
+		ret = fault_inject(FAULT_VFIO_REGION_READ);
 	if (ret)
 		return ret;
 	if (pread(d->fd, buf, len, d->regions[index].offset + off) != (ssize_t)len)
@@ -182,6 +185,8 @@ int vfio_region_write(const struct vfio_device *d, unsigned int index, uint64_t 
 {
 	int ret = region_check(d, index, off, len);
 
+	if (!ret)
+		ret = fault_inject(FAULT_VFIO_REGION_WRITE);
 	if (ret)
 		return ret;
 	if (pwrite(d->fd, buf, len, d->regions[index].offset + off) != (ssize_t)len)
@@ -209,9 +214,12 @@ int vfio_device_set_irqs(const struct vfio_device *d, unsigned int index, unsign
 			 unsigned int count, const int *fds)
 {
 	size_t size = sizeof(struct vfio_irq_set) + count * sizeof(int32_t);
-	struct vfio_irq_set *set = calloc(1, size);
-	int ret = 0;
+	struct vfio_irq_set *set;
+	int ret = fault_inject(FAULT_VFIO_SET_IRQS);
 
+	if (ret)
+		return ret;
+	set = calloc(1, size);
 	if (!set)
 		return -ENOMEM;
 	set->argsz = size;

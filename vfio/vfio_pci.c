@@ -379,8 +379,9 @@ static int setup_msix(struct vfio_pci *vp, char *err, size_t errlen)
 				      strerror(errno));
 		ret = vm_add_irqfd(vp->vm, vp->gsi_base + v, vp->vector_fds[v]);
 		if (ret)
-			return errmsg(err, errlen, ret, "--vfio %s: KVM_IRQFD: %s", vp->dev.name,
-				      strerror(-ret));
+			return errmsg(err, errlen, ret,
+				      "--vfio %s: KVM_IRQFD for MSI-X vector %u (GSI %u): %s",
+				      vp->dev.name, v, vp->gsi_base + v, strerror(-ret));
 	}
 	return 0;
 }
@@ -403,9 +404,10 @@ int vfio_pci_create(struct vfio_pci *vp, struct vm *vm, struct pci_bar_space *sp
 	ret = vfio_device_reset(&vp->dev);
 	if (ret && ret != -ENOTSUP)
 		pr_warn("vfio %s: reset: %s", vp->dev.name, strerror(-ret));
-	if (vfio_region_read(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, 0, vp->cfg, sizeof(vp->cfg)))
-		return errmsg(err, errlen, -EIO, "--vfio %s: cannot read its config space",
-			      vp->dev.name);
+	ret = vfio_region_read(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, 0, vp->cfg, sizeof(vp->cfg));
+	if (ret)
+		return errmsg(err, errlen, ret, "--vfio %s: cannot read its config space: %s",
+			      vp->dev.name, strerror(-ret));
 	if (vp->cfg[PCI_CFG_HEADER_TYPE] & 0x7f)
 		return errmsg(err, errlen, -ENOTSUP,
 			      "--vfio %s: header type %#x; only endpoints (type 0) pass through",

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fault_inject.h"
 #include "log.h"
 #include "machine.h"
 #include "probe.h"
@@ -32,13 +33,17 @@ int main(int argc, char **argv)
 {
 	enum cli_command cmd;
 	struct vm_opts opts;
-	char err[256];
+	char err[512];
 
 	if (cli_parse(argc, argv, &cmd, &opts, err, sizeof(err))) {
 		pr_err("%s", err);
 		return 2;
 	}
 	log_debug_enabled = opts.debug;
+	if (fault_inject_init_from_env(err, sizeof(err))) {
+		pr_err("%s", err);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN); /* a closed console must not kill nestvm; writes report EPIPE */
 	switch (cmd) {
 	case CLI_HELP:

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "fault_inject.h"
 #include "log.h"
 #include "msi_routes.h"
 
@@ -78,10 +79,11 @@ static int commit(struct msi_routes *r)
 		n++;
 	}
 	t->nr = n;
-	if (ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, t) < 0) {
+	ret = fault_inject(FAULT_KVM_GSI_ROUTING);
+	if (!ret && ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, t) < 0)
 		ret = -errno;
-		pr_err("KVM_SET_GSI_ROUTING (%u routes): %s", n, strerror(errno));
-	}
+	if (ret)
+		pr_err("KVM_SET_GSI_ROUTING (%u routes): %s", n, strerror(-ret));
 	free(t);
 	return ret;
 }

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fault_inject.h"
 #include "kvm.h"
 #include "layout.h"
 #include "log.h"
@@ -174,12 +175,11 @@ static void irqfd_set_level(struct irq_sink *sink, unsigned int gsi, bool level)
 int vm_add_irqfd(struct vm *vm, unsigned int gsi, int fd)
 {
 	struct kvm_irqfd irqfd = { .gsi = gsi, .fd = fd };
+	int ret = fault_inject(FAULT_KVM_IRQFD);
 
-	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
-		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (!ret && ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		ret = -errno;
+	return ret;
 }
 
 int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi)
@@ -192,6 +192,7 @@ int vm_irqfd_sink_init(struct vm *vm, struct irqfd_sink *s, unsigned int gsi)
 		return -errno;
 	ret = vm_add_irqfd(vm, gsi, s->fd);
 	if (ret) {
+		pr_err("KVM_IRQFD for GSI %u: %s", gsi, strerror(-ret));
 		close(s->fd);
 		s->fd = -1;
 	}

@@ -29,6 +29,7 @@ int main(void)
 	srunner_add_suite(sr, nested_suite());
 	srunner_add_suite(sr, shadow_suite());
 	srunner_add_suite(sr, seccomp_suite());
+	srunner_add_suite(sr, fault_inject_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
