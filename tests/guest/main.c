@@ -5,11 +5,13 @@
  * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function); "nested
  * [ep=ID]" (or "test nested ...") checks the nesting extension; "nic-plain" and "nic [ep=ID]"
  * drive a passed-through e1000e, plainly or through the payload's own table;
- * "bench-inval [iters=N] [ep=ID]" times INVALIDATEs. Every program powers
+ * "bench-inval [iters=N] [ep=ID]" times INVALIDATEs; "hostile" feeds every device malformed
+ * input and checks each answer. Every program powers
  * off, so the VMM exits 0; a failed test says so in its output.
  */
 #include <stdint.h>
 
+#include "hostile.h"
 #include "inval_bench.h"
 #include "lib.h"
 #include "nested_test.h"
@@ -35,6 +37,8 @@ void guest_main(uint32_t start_info)
 	else if (cmdline_starts_with(cmdline, "nic") || cmdline_starts_with(cmdline, "nic-plain"))
 		nic_test(cmdline_starts_with(cmdline, "nic"),
 			 cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP), NIC_IP, NIC_PEER);
+	else if (cmdline_starts_with(cmdline, "hostile"))
+		hostile_test(pvh_ram_end(start_info));
 	else if (cmdline_starts_with(cmdline, "test"))
 		viommu_test(pvh_ram_end(start_info));
 	else if (cmdline_starts_with(cmdline, "bench-inval"))
@@ -46,6 +50,6 @@ void guest_main(uint32_t start_info)
 	else
 		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
 			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\", "
-			    "\"bench-inval [iters=N] [ep=ID]\"\n");
+			    "\"bench-inval [iters=N] [ep=ID]\", \"hostile\"\n");
 	poweroff();
 }
