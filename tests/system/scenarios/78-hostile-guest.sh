@@ -1,0 +1,38 @@
+# needs: kvm guests
+# A hostile freestanding guest (tests/guest, -p hostile) feeds the virtio-rng, virtio-blk and
+# virtio-iommu malformed rings, misused registers and bad requests, and checks each answer.
+# Run under the ASan/UBSan build of nestvm where the test host has it: nestvm must exit 0,
+# every case must pass (at least 60) and the sanitizers must stay silent.
+set -u
+fail=0
+check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
+
+bin=$(dirname "$(command -v nestvm)")
+payload=$bin/guest/viommu-guest
+[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
+[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
+vmm=$bin/asan/nestvm
+if [ ! -x "$vmm" ]; then
+	echo "# no ASan/UBSan nestvm at $vmm: using $(command -v nestvm)"
+	vmm=$(command -v nestvm)
+fi
+
+img=$(mktemp /tmp/hostile-XXXXXX.img)
+trap 'rm -f "$img"' EXIT
+truncate -s 1M "$img"
+
+# ASan's per-thread sigaltstack teardown and LeakSanitizer's exit scan make system calls that
+# nestvm's seccomp filters kill the process for: both off, the error checks stay on.
+out=$(ASAN_OPTIONS=halt_on_error=1:use_sigaltstack=0:detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	timeout 300 "$vmm" run -k "$payload" --viommu --rng --disk "$img" -c 1 -m 64M \
+	-p hostile </dev/null 2>&1)
+rc=$?
+echo "$out" | grep -E '^(not ok|summary)|runtime error|AddressSanitizer' | sed 's/^/  guest: /'
+passed=$(echo "$out" | sed -n 's/^summary: \([0-9]*\) passed, 0 failed$/\1/p')
+check '[ $rc -eq 0 ]' "nestvm exits 0 after the hostile guest powers off (got $rc)"
+check '[ -n "$passed" ] && [ "$passed" -ge 60 ]' \
+	"summary: ${passed:-?} passed, 0 failed, at least 60 cases"
+check '! echo "$out" | grep -q "^not ok"' "no 'not ok' line from the guest"
+check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' \
+	"no sanitizer report ($(basename "$vmm"))"
+exit $fail
