@@ -17,7 +17,7 @@ if [ ! -x "$vmm" ]; then
 	vmm=$(command -v nestvm)
 fi
 
-img=$(mktemp /tmp/hostile-XXXXXX.img)
+img=$(mktemp /tmp/hostile-img.XXXXXX)
 trap 'rm -f "$img"' EXIT
 truncate -s 1M "$img"
 
@@ -28,11 +28,11 @@ out=$(ASAN_OPTIONS=halt_on_error=1:use_sigaltstack=0:detect_leaks=0 UBSAN_OPTION
 	-p hostile </dev/null 2>&1)
 rc=$?
 echo "$out" | grep -E '^(not ok|summary)|runtime error|AddressSanitizer' | sed 's/^/  guest: /'
-passed=$(echo "$out" | sed -n 's/^summary: \([0-9]*\) passed, 0 failed$/\1/p')
+passed=$(echo "$out" | tr -d "\r" | sed -n 's/^summary: \([0-9]*\) passed, 0 failed$/\1/p')
 check '[ $rc -eq 0 ]' "nestvm exits 0 after the hostile guest powers off (got $rc)"
 check '[ -n "$passed" ] && [ "$passed" -ge 60 ]' \
 	"summary: ${passed:-?} passed, 0 failed, at least 60 cases"
 check '! echo "$out" | grep -q "^not ok"' "no 'not ok' line from the guest"
 check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' \
-	"no sanitizer report ($(basename "$vmm"))"
+	"no sanitizer report ($vmm)"
 exit $fail
