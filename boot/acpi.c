@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/bytes.h"
 #include "boot/acpi.h"
 #include "boot/acpi_pci.h"
 #include "boot/aml.h"
@@ -116,21 +117,6 @@ struct table_area {
 	uint64_t xsdt_entries[XSDT_MAX_ENTRIES]; /* the tables the XSDT will point to */
 	unsigned int nxsdt_entries;
 };
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *p++;
-	return -sum;
-}
 
 /* The next 16-byte aligned offset, or @size when there is none. */
 static size_t area_next(const struct table_area *t)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/bytes.h"
 #include "boot/aml.h"
 
 /* Opcodes and prefixes (ACPI 6.x, 20.2). */
@@ -54,12 +55,6 @@
 
 /* A PkgLength counts its own bytes; these are the largest totals 1, 2, 3 and 4 bytes hold. */
 static const uint32_t pkg_length_max[] = { 0x3f, 0xfff, 0xfffff, 0xfffffff };
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = v >> (8 * i);
-}
 
 static int fail(struct aml *a, int err)
 {

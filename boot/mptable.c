@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/bytes.h"
 #include "mptable.h"
 
 #define MP_SPEC_REV 4 /* 1.4 */
@@ -70,21 +71,6 @@ enum {
 #define IOAPIC_VERSION 0x11
 
 #define MP_MAX_CPUS 254 /* xAPIC ids 0..253; 255 is the broadcast id */
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *p++;
-	return -sum;
-}
 
 static int check_config(const struct mptable_config *cfg, uint64_t gpa)
 {

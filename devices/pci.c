@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/bytes.h"
 #include "devices/pci.h"
 
 #define PCI_CAP_FIRST 0x40 /* capabilities live after the 64-byte header */
@@ -38,12 +39,6 @@ void pci_cfg_write(struct pci_cfg *cfg, unsigned int offset, unsigned int size, 
 }
 
 /* Sets bytes without the write mask: for the device model, not the guest. */
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = v >> (8 * i);
-}
-
 void pci_cfg_init(struct pci_cfg *cfg, uint16_t vendor, uint16_t device, uint32_t class_code)
 {
 	memset(cfg, 0, sizeof(*cfg));

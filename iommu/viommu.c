@@ -411,6 +411,36 @@ bool viommu_all_zero(const uint8_t *p, size_t len)
 
 /* ---- requests ---- */
 
+uint8_t viommu_endpoint_join(struct viommu *v, struct viommu_endpoint *ep, struct viommu_domain *d,
+			     bool created)
+{
+	const struct viommu_backend *be = d->be;
+	int ret;
+
+	/*
+	 * spec: attaching an attached endpoint SHOULD behave as DETACH then ATTACH. The backend's
+	 * attach replaces the old attachment (atomic for hardware); only then is the old domain
+	 * let go, so a failure leaves the endpoint where it was.
+	 */
+	ret = be->ops->attach ? be->ops->attach(be->ctx, d->obj, ep->opaque) : 0;
+	if (ret) {
+		if (created) {
+			be->ops->domain_free(be->ctx, d->obj);
+			free(d);
+		}
+		/* The host could not make room; anything else: this endpoint cannot join. */
+		return ret == -ENOMEM ? VIRTIO_IOMMU_S_NOMEM : VIRTIO_IOMMU_S_UNSUPP;
+	}
+	/* The old domain goes first: the array has room for one domain per endpoint. */
+	if (ep->domain)
+		viommu_domain_put(v, ep->domain);
+	if (created)
+		v->domains[v->nr_domains++] = d;
+	d->nr_endpoints++;
+	ep->domain = d;
+	return VIRTIO_IOMMU_S_OK;
+}
+
 static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_attach *r)
 {
 	uint32_t domain = le32toh(r->domain), endpoint = le32toh(r->endpoint);
@@ -419,7 +449,6 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 	struct viommu_endpoint *ep;
 	struct viommu_domain *d;
 	bool bypass, created = false;
-	int ret;
 
 	/* spec: reserved not zero MUST be rejected with INVAL; so must unknown flags. */
 	if (!viommu_all_zero(r->reserved, sizeof(r->reserved)))
@@ -463,28 +492,7 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 		d->be = be;
 		created = true;
 	}
-	/*
-	 * spec: attaching an attached endpoint SHOULD behave as DETACH then ATTACH. The backend's
-	 * attach replaces the old attachment (atomic for hardware); only then is the old domain
-	 * let go, so a failure leaves the endpoint where it was.
-	 */
-	ret = be->ops->attach ? be->ops->attach(be->ctx, d->obj, ep->opaque) : 0;
-	if (ret) {
-		if (created) {
-			be->ops->domain_free(be->ctx, d->obj);
-			free(d);
-		}
-		/* The host could not make room; anything else: this endpoint cannot join. */
-		return ret == -ENOMEM ? VIRTIO_IOMMU_S_NOMEM : VIRTIO_IOMMU_S_UNSUPP;
-	}
-	/* The old domain goes first: the array has room for one domain per endpoint. */
-	if (ep->domain)
-		viommu_domain_put(v, ep->domain);
-	if (created)
-		v->domains[v->nr_domains++] = d;
-	d->nr_endpoints++;
-	ep->domain = d;
-	return VIRTIO_IOMMU_S_OK;
+	return viommu_endpoint_join(v, ep, d, created);
 }
 
 static uint8_t handle_detach(struct viommu *v, const struct virtio_iommu_req_detach *r)

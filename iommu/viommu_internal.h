@@ -73,6 +73,12 @@ bool viommu_all_zero(const uint8_t *p, size_t len);
 bool viommu_range_in_ram(const struct viommu *v, uint64_t start, uint64_t end);
 /* Write lock: one endpoint less in @d; the last one frees it. */
 void viommu_domain_put(struct viommu *v, struct viommu_domain *d);
+/*
+ * Write lock: @ep joins @d (fresh from the backend when @created, and then freed again if the
+ * backend refuses the endpoint) and leaves its old domain. A virtio-iommu status.
+ */
+uint8_t viommu_endpoint_join(struct viommu *v, struct viommu_endpoint *ep, struct viommu_domain *d,
+			     bool created);
 /* Write lock: @ep leaves its domain. 0, or -errno when the backend could not move it. */
 int viommu_endpoint_detach(struct viommu *v, struct viommu_endpoint *ep);
 

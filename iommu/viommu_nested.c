@@ -160,21 +160,7 @@ uint8_t viommu_handle_attach_table(struct viommu *v, const void *req)
 		d->table = t;
 		created = true;
 	}
-	ret = be->ops->attach ? be->ops->attach(be->ctx, d->obj, ep->opaque) : 0;
-	if (ret) {
-		if (created) {
-			be->ops->domain_free(be->ctx, d->obj);
-			free(d);
-		}
-		return ret == -ENOMEM ? VIRTIO_IOMMU_S_NOMEM : VIRTIO_IOMMU_S_UNSUPP;
-	}
-	if (ep->domain)
-		viommu_domain_put(v, ep->domain);
-	if (created)
-		v->domains[v->nr_domains++] = d;
-	d->nr_endpoints++;
-	ep->domain = d;
-	return VIRTIO_IOMMU_S_OK;
+	return viommu_endpoint_join(v, ep, d, created);
 }
 
 uint8_t viommu_handle_detach_pasid(struct viommu *v, const void *req, bool *handled)
