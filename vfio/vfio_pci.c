@@ -23,6 +23,26 @@ static const char *const bar_names[PCI_BAR_COUNT] = {
 
 /* ---- BARs the guest reaches through exits ---- */
 
+/* A VFIO access the guest asked for failed: said once per device and direction. */
+static void io_failed(struct vfio_pci *vp, bool write, unsigned int index, uint64_t off, int err)
+{
+	if (__atomic_exchange_n(&vp->io_warned[write], true, __ATOMIC_RELAXED))
+		return;
+	pr_warn("vfio %s: %s %s at %#llx failed: %s; the guest %s (said once)", vp->dev.name,
+		write ? "write to" : "read of",
+		index == VFIO_PCI_CONFIG_REGION_INDEX ? "config space" : bar_names[index] + 5,
+		(unsigned long long)off, strerror(-err),
+		write ? "write is dropped" : "reads all ones");
+}
+
+/* Whether BAR @index decodes now; one that does not reads all ones, as a master abort. */
+static bool bar_decodes(const struct vfio_pci *vp, unsigned int index)
+{
+	uint16_t cmd = __atomic_load_n(&vp->command, __ATOMIC_RELAXED);
+
+	return cmd & ((vp->bars[index].flags & PCI_BAR_IO) ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
+}
+
 static bool in_msix_table(const struct vfio_pci *vp, unsigned int index, uint64_t off)
 {
 	return index == vp->msix_bar && off >= vp->msix_table_off &&
@@ -40,8 +60,15 @@ static void trap_read(void *opaque, uint64_t off, void *data, unsigned int len)
 		pthread_mutex_unlock(&vp->lock);
 		return;
 	}
-	if (vfio_region_read(&vp->dev, t->index, off, data, len))
-		memset(data, 0xff, len);
+	memset(data, 0xff, len);
+	if (bar_decodes(vp, t->index)) {
+		int ret = vfio_region_read(&vp->dev, t->index, off, data, len);
+
+		if (ret) {
+			memset(data, 0xff, len);
+			io_failed(vp, false, t->index, off, ret);
+		}
+	}
 }
 
 static void trap_write(void *opaque, uint64_t off, const void *data, unsigned int len)
@@ -55,7 +82,12 @@ static void trap_write(void *opaque, uint64_t off, const void *data, unsigned in
 		pthread_mutex_unlock(&vp->lock);
 		return;
 	}
-	vfio_region_write(&vp->dev, t->index, off, data, len);
+	if (bar_decodes(vp, t->index)) {
+		int ret = vfio_region_write(&vp->dev, t->index, off, data, len);
+
+		if (ret)
+			io_failed(vp, true, t->index, off, ret);
+	}
 }
 
 static const struct bus_ops trap_ops = { .read = trap_read, .write = trap_write };
@@ -79,9 +111,11 @@ static int msix_signal(void *opaque, bool enable, unsigned int first, unsigned i
 		fds[i] = live[i] ? vp->vector_fds[first + i] : -1;
 	ret =
 	    vfio_device_set_irqs(&vp->dev, VFIO_PCI_MSIX_IRQ_INDEX, first, enable ? count : 0, fds);
-	if (ret)
-		pr_err("vfio %s: cannot %s MSI-X vectors %u-%u: %s", vp->dev.name,
-		       enable ? "set" : "disable", first, first + count - 1, strerror(-ret));
+	if (ret && enable)
+		pr_err("vfio %s: cannot set MSI-X vectors %u-%u: %s", vp->dev.name, first,
+		       first + count - 1, strerror(-ret));
+	else if (ret)
+		pr_err("vfio %s: cannot turn MSI-X off: %s", vp->dev.name, strerror(-ret));
 	return ret;
 }
 
@@ -138,9 +172,16 @@ static uint32_t cfg_read(struct pci_function *fn, unsigned int offset, unsigned 
 		uint8_t byte;
 
 		if (!emulated_byte(vp, off, &byte)) {
-			if (!have && vfio_region_read(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX,
-						      off & ~3u, &dword, 4))
-				dword = ~0u;
+			if (!have) {
+				int ret = vfio_region_read(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX,
+							   off & ~3u, &dword, 4);
+
+				if (ret) {
+					dword = ~0u;
+					io_failed(vp, false, VFIO_PCI_CONFIG_REGION_INDEX,
+						  off & ~3u, ret);
+				}
+			}
 			have = true;
 			byte = dword >> (8 * (off % 4));
 		}
@@ -173,6 +214,38 @@ static void bar_write(struct vfio_pci *vp, unsigned int i, uint32_t value)
 	}
 }
 
+static void cfg_forward(struct vfio_pci *vp, unsigned int off, const void *data, unsigned int len)
+{
+	int ret = vfio_region_write(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, off, data, len);
+
+	if (ret)
+		io_failed(vp, true, VFIO_PCI_CONFIG_REGION_INDEX, off, ret);
+}
+
+/*
+ * Applies the device's memory decoding to the BARs mapped as memory slots. With decoding off
+ * VFIO revokes their mmap, and a guest access through the slot would fail KVM_RUN; without
+ * the slot it exits, unclaimed, and reads all ones. Under vp->lock.
+ */
+static void update_decoding(struct vfio_pci *vp)
+{
+	uint16_t cmd, was = vp->command;
+	bool on;
+
+	if (vfio_region_read(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, PCI_CFG_COMMAND, &cmd, 2))
+		return; /* keep what we had */
+	__atomic_store_n(&vp->command, cmd, __ATOMIC_RELAXED);
+	on = cmd & PCI_COMMAND_MEMORY;
+	if (on == !!(was & PCI_COMMAND_MEMORY))
+		return;
+	for (unsigned int i = 0; i < PCI_BAR_COUNT; i++) {
+		struct vfio_pci_bar *b = &vp->bars[i];
+
+		if (b->map)
+			vm_switch_device_memory(vp->vm, b->slot, b->gpa, b->map, b->size, on);
+	}
+}
+
 static void cfg_write(struct pci_function *fn, unsigned int offset, unsigned int size,
 		      uint32_t value)
 {
@@ -201,15 +274,16 @@ static void cfg_write(struct pci_function *fn, unsigned int offset, unsigned int
 			/* Whole accesses when nothing in them is ours (the command register). */
 			if (i == 0 && size > 1 && off >= PCI_CFG_COMMAND && off + size <= 0x3c &&
 			    !(off < vp->msix_cap + 4 && off + size > vp->msix_cap)) {
-				vfio_region_write(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, off,
-						  &value, size);
+				cfg_forward(vp, off, &value, size);
 				break;
 			}
-			vfio_region_write(&vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, off, &b, 1);
+			cfg_forward(vp, off, &b, 1);
 		}
 	}
 	if (ctrl != msix_ctrl_read(&vp->msix))
 		msix_ctrl_write(&vp->msix, ctrl);
+	if (offset <= PCI_CFG_COMMAND && offset + size > PCI_CFG_COMMAND)
+		update_decoding(vp);
 out:
 	pthread_mutex_unlock(&vp->lock);
 }
@@ -290,9 +364,10 @@ static int setup_bar(struct vfio_pci *vp, unsigned int i, char *err, size_t errl
 			trap = true;
 		} else {
 			ret = vm_map_device_memory(vp->vm, b->gpa, b->map, b->size);
-			if (ret)
+			if (ret < 0)
 				return errmsg(err, errlen, ret, "--vfio %s: cannot map BAR%u: %s",
 					      vp->dev.name, i, strerror(-ret));
+			b->slot = ret;
 			return 0;
 		}
 	}
@@ -416,6 +491,11 @@ int vfio_pci_create(struct vfio_pci *vp, struct vm *vm, struct pci_bar_space *sp
 	ret = setup_msix(vp, err, errlen);
 	if (!ret)
 		ret = setup_bars(vp, space, err, errlen);
+	if (!ret) {
+		/* The slots are in: take them out again if the device does not decode. */
+		vp->command = PCI_COMMAND_MEMORY;
+		update_decoding(vp);
+	}
 	return ret;
 }
 

@@ -45,6 +45,7 @@ struct vfio_pci_bar {
 	bool sizing; /* the guest wrote all ones to the (low) BAR dword */
 	bool sizing_hi; /* ... and to the high dword of a 64-bit BAR */
 	void *map; /* mmap of the region when it is a memory slot */
+	int slot; /* ... and that slot */
 };
 
 struct vfio_pci;
@@ -71,7 +72,9 @@ struct vfio_pci {
 	struct msix msix;
 	unsigned int gsi_base;
 	int vector_fds[MSIX_MAX_VECTORS];
+	uint16_t command; /* the device's Command register as last read: decoding on or off */
 	bool bar_warned;
+	bool io_warned[2]; /* a failed access was reported: [0] read, [1] write */
 };
 
 /*

@@ -15,7 +15,8 @@
 /* Every entry says why the thread needs the call; a new one is a visible, reviewed change. */
 static const struct seccomp_rule vcpu_rules[] = {
 	{ "ioctl", "KVM_RUN; KVM_IRQ_LINE; register reads for error reports; MSI-X: "
-		   "KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS" },
+		   "KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS; a passthrough BAR's memory "
+		   "slot leaves and returns with memory decoding (KVM_SET_USER_MEMORY_REGION)" },
 	{ "write", "UART output to the console; log lines; virtio-net transmits to its tap" },
 	{ "read", "virtio-net reads its tap when the driver posts receive buffers" },
 	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },

@@ -213,7 +213,18 @@ int vm_map_device_memory(struct vm *vm, uint64_t gpa, void *hva, uint64_t size)
 		return ret;
 	}
 	vm->next_device_slot++;
-	return 0;
+	return (int)slot;
+}
+
+int vm_switch_device_memory(struct vm *vm, int slot, uint64_t gpa, void *hva, uint64_t size,
+			    bool on)
+{
+	int ret = kvm_set_user_memory(vm->vm_fd, (unsigned int)slot, gpa, hva, on ? size : 0);
+
+	if (ret)
+		pr_err("KVM_SET_USER_MEMORY_REGION %d (device memory at %#llx %s): %s", slot,
+		       (unsigned long long)gpa, on ? "back in" : "out", strerror(-ret));
+	return ret;
 }
 
 void vm_irqfd_sink_destroy(struct irqfd_sink *s)

@@ -63,9 +63,15 @@ int vm_add_irqfd(struct vm *vm, unsigned int gsi, int fd);
 
 /*
  * Maps @size bytes of device memory (a VFIO BAR's mmap) at @gpa in a memory slot of its own,
- * so the guest reaches the device without exits. Setup time only. 0 or -errno.
+ * so the guest reaches the device without exits. Setup time only. The slot, or -errno.
  */
 int vm_map_device_memory(struct vm *vm, uint64_t gpa, void *hva, uint64_t size);
+/*
+ * Takes device memory slot @slot (mapped as above) out of the guest, so its accesses exit as
+ * unclaimed MMIO, or puts it back (@on). Any thread. 0 or -errno.
+ */
+int vm_switch_device_memory(struct vm *vm, int slot, uint64_t gpa, void *hva, uint64_t size,
+			    bool on);
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 /* Makes KVM signal eventfd @fd, without an exit to us, when the guest writes @value as a

@@ -55,6 +55,16 @@ static inline void mmio_write32(uint64_t addr, uint32_t val)
 	*(volatile uint32_t *)addr = val;
 }
 
+static inline uint64_t mmio_read64(uint64_t addr)
+{
+	return *(volatile uint64_t *)addr;
+}
+
+static inline void mmio_write64(uint64_t addr, uint64_t val)
+{
+	*(volatile uint64_t *)addr = val;
+}
+
 static inline uint16_t mmio_read16(uint64_t addr)
 {
 	return *(volatile uint16_t *)addr;

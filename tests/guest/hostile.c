@@ -603,5 +603,6 @@ void hostile_test(uint64_t ram_end)
 	if (tap_check(blk_ok, "a virtio-blk in a virtio-mmio window (window %u)", blk.m.window))
 		hostile_blk(&blk, ram_end);
 	hostile_viommu(ram_end, rng.m.window);
+	hostile_pci();
 	tap_summary();
 }

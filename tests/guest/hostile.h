@@ -2,7 +2,8 @@
 /*
  * The hostile-guest mode (-p hostile): malformed inputs for every device nestvm gives the
  * payload (transport registers, rings, virtio-rng and virtio-blk requests, virtio-iommu
- * requests), each checked for the answer the device code defines, one ok/not ok line each.
+ * requests, a passed-through PCI function), each checked for the answer the device code
+ * defines, one ok/not ok line each.
  * The helpers below drive a queue descriptor by descriptor, so a case can write any ring.
  */
 #ifndef GUEST_HOSTILE_H
@@ -44,6 +45,8 @@ void hostile_rings(struct hq *rng);
 void hostile_rng(struct hq *rng, uint64_t ram_end);
 void hostile_blk(struct hq *blk, uint64_t ram_end);
 void hostile_viommu(uint64_t ram_end, unsigned int rng_ep);
+/* A passed-through e1000e's config space and MSI-X table; nothing when there is none. */
+void hostile_pci(void);
 
 /* The whole mode: a summary line at the end. */
 void hostile_test(uint64_t ram_end);

@@ -53,6 +53,12 @@ void pci_write16(struct pci_fn f, unsigned int off, uint16_t val)
 	outw(CONFIG_DATA + (off & 2), val);
 }
 
+void pci_write8(struct pci_fn f, unsigned int off, uint8_t val)
+{
+	select(f, off);
+	outb(CONFIG_DATA + (off & 3), val);
+}
+
 static bool present(struct pci_fn f)
 {
 	return pci_read16(f, PCI_VENDOR_ID) != 0xffff;

@@ -32,6 +32,7 @@ uint16_t pci_read16(struct pci_fn f, unsigned int off);
 uint8_t pci_read8(struct pci_fn f, unsigned int off);
 void pci_write32(struct pci_fn f, unsigned int off, uint32_t val);
 void pci_write16(struct pci_fn f, unsigned int off, uint16_t val);
+void pci_write8(struct pci_fn f, unsigned int off, uint8_t val);
 
 /* The first function on bus 0 with @vendor:@device; false when there is none. */
 bool pci_find(uint16_t vendor, uint16_t device, struct pci_fn *f);

@@ -1,0 +1,69 @@
+# needs: kvm iommufd vtd
+# The hostile freestanding guest (-p hostile, as in scenario 78) with the e1000e passed
+# through: besides the virtio cases it abuses the function's config space (BAR sizing and
+# moves, odd-sized writes, ids, interrupt pin, capability pointers, extended space), the
+# emulated MSI-X table (misaligned and odd-sized accesses, reserved bits, live vectors with
+# nonsense routes, enable toggling) and memory decoding under the mapped BAR0, and checks
+# each answer. ASan/UBSan nestvm must exit 0 and stay silent.
+# A second run injects failures (NESTVM_FAULT) into what those MSI-X writes reach at run
+# time, KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS, and into config-space writes and BAR
+# reads: nestvm names each failure in one line and the guest runs on to its poweroff.
+set -u
+bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
+fail=0
+check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
+
+bin=$(dirname "$(command -v nestvm)")
+payload=$bin/guest/viommu-guest
+[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
+[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
+vmm=$bin/asan/nestvm
+if [ ! -x "$vmm" ]; then
+	echo "# no ASan/UBSan nestvm at $vmm: using $(command -v nestvm)"
+	vmm=$(command -v nestvm)
+fi
+vfio_iommufd "$bdf" >/dev/null 2>&1 # hands it to vfio-pci
+
+img=$(mktemp /tmp/hostile-img.XXXXXX)
+trap 'rm -f "$img"' EXIT
+truncate -s 1M "$img"
+
+# hostile [ENV...]: one run; sets $out and $rc. ASan options as in scenario 78.
+hostile() {
+	out=$(env "$@" ASAN_OPTIONS=halt_on_error=1:use_sigaltstack=0:detect_leaks=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		timeout 300 "$vmm" run -k "$payload" --viommu --rng --disk "$img" -c 1 -m 64M \
+		--vfio "$bdf" -p hostile </dev/null 2>&1)
+	rc=$?
+	out=$(echo "$out" | tr -d '\r')
+}
+
+hostile
+echo "$out" | grep -E '^(not ok|summary)|^ok - pci|runtime error|AddressSanitizer|^nestvm: (error|warning)' |
+	sed 's/^/  guest: /'
+passed=$(echo "$out" | sed -n 's/^summary: \([0-9]*\) passed, 0 failed$/\1/p')
+npci=$(echo "$out" | grep -c '^ok - pci:')
+check '[ $rc -eq 0 ]' "nestvm exits 0 after the hostile guest powers off (got $rc)"
+check '[ -n "$passed" ] && [ "$passed" -ge 60 ]' "summary: ${passed:-?} passed, 0 failed"
+check '[ "$npci" -ge 20 ]' "$npci PCI cases passed (at least 20)"
+check '! echo "$out" | grep -q "^not ok"' "no 'not ok' line from the guest"
+check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' "no sanitizer report ($vmm)"
+check '[ "$(echo "$out" | grep -c "the guest moves BAR")" -eq 1 ]' \
+	"the BAR move is logged once"
+
+echo "# the same with KVM_SET_GSI_ROUTING, VFIO_DEVICE_SET_IRQS, config writes and BAR reads failing"
+hostile NESTVM_FAULT=kvm_gsi_routing:EINVAL:after=2:times=3,vfio_set_irqs:EIO:times=2,vfio_region_write:EIO:after=2:times=1,vfio_region_read:EIO:after=10:times=1
+echo "$out" | grep -E '^(not ok|summary)|runtime error|AddressSanitizer|^nestvm: (error|warning)' |
+	sed 's/^/  guest: /'
+check '[ $rc -eq 0 ]' "faults: nestvm exits 0 (got $rc)"
+check 'echo "$out" | grep -q "KVM_SET_GSI_ROUTING (.*): Invalid argument"' \
+	"faults: the routing failure is named"
+check 'echo "$out" | grep -qE "cannot (set MSI-X vectors .*|turn MSI-X off): Input/output error"' \
+	"faults: the VFIO_DEVICE_SET_IRQS failure is named"
+check 'echo "$out" | grep -qE "vfio $bdf: .*write .*failed: Input/output error"' \
+	"faults: the failed config or BAR write is named"
+check 'echo "$out" | grep -qE "vfio $bdf: .*read .*failed: Input/output error"' \
+	"faults: the failed config or BAR read is named"
+check 'echo "$out" | grep -q "^summary: "' "faults: the guest runs to its summary"
+check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' "faults: no sanitizer report"
+exit $fail
