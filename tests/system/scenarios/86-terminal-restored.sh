@@ -4,7 +4,7 @@
 # mode, checks that the terminal is raw once the guest is up, ends it one way, and checks the
 # exit status and that every termios field (and O_NONBLOCK) is back: the guest powers off
 # after reading a line typed on the terminal (status 0), SIGTERM (143), SIGINT (130), SIGHUP
-# (129), Ctrl-A x typed on the terminal (130).
+# (129), Ctrl-A x typed on the terminal (130), a seccomp kill (159).
 set -u
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -39,4 +39,8 @@ end sigterm 143 'sleep 600' --then term
 end sigint 130 'sleep 600' --then int
 end sighup 129 'sleep 600' --then hup
 end ctrl-a-x 130 'sleep 600' --then ctrl-a-x
+# A forbidden system call kills nestvm from its SIGSYS handler (status 159) as its vCPU thread
+# starts, after the terminal went raw: no guest-up to wait for, the terminal must come back.
+pty seccomp --status 159 -- nestvm run --seccomp-selftest vcpu -k "$NESTVM_GUEST/bzImage" \
+	-i "$NESTVM_GUEST/initramfs.cpio.gz" -m 128M -p "console=ttyS0 quiet -- sleep 30"
 exit $fail
