@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "log.h"
 #include "seccomp.h"
 #include "util.h"
@@ -16,7 +17,8 @@
 static const struct seccomp_rule vcpu_rules[] = {
 	{ "ioctl", "KVM_RUN; KVM_IRQ_LINE; register reads for error reports; MSI-X: "
 		   "KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS; a passthrough BAR's memory "
-		   "slot leaves and returns with memory decoding (KVM_SET_USER_MEMORY_REGION)" },
+		   "slot leaves and returns with memory decoding (KVM_SET_USER_MEMORY_REGION); "
+		   "TCSETS from the SIGSYS report" },
 	{ "write", "UART output to the console; log lines; virtio-net transmits to its tap" },
 	{ "read", "virtio-net reads its tap when the driver posts receive buffers" },
 	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
@@ -47,7 +49,8 @@ static const struct seccomp_rule ioloop_rules[] = {
 	{ "read", "stdin, eventfds and the signalfd when they are ready" },
 	{ "write", "UART echo, tap transmit and log lines; waking threads through eventfds" },
 	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
-	{ "ioctl", "KVM_IRQ_LINE when input reaches the UART or a virtio device completes" },
+	{ "ioctl", "KVM_IRQ_LINE when input reaches the UART or a virtio device completes; "
+		   "TCSETS from the SIGSYS report" },
 	{ "getrandom", "virtio-rng fills the guest's buffers" },
 	{ "brk", "malloc: the virtio-iommu's mapping tree grows on MAP" },
 	{ "mmap", "malloc: the virtio-iommu's mapping tree grows on MAP" },
@@ -72,7 +75,8 @@ static const struct seccomp_rule invalq_rules[] = {
 	{ "io_uring_enter", "sleeping on the queue's notify eventfd and the stop eventfd" },
 	{ "read", "emptying the notify eventfd after a busy-poll window" },
 	{ "write", "the used-buffer interrupt through the KVM irqfd; log lines" },
-	{ "ioctl", "IOMMU_HWPT_INVALIDATE on a nesting host; IOAS_MAP/UNMAP of a shadowing one" },
+	{ "ioctl", "IOMMU_HWPT_INVALIDATE on a nesting host; IOAS_MAP/UNMAP of a shadowing one; "
+		   "TCSETS from the SIGSYS report" },
 	{ "futex", "the transport's lock, the model's rwlock" },
 	{ "clock_gettime", "the busy-poll window (vDSO fallback)" },
 	{ "brk", "malloc: a table backend may allocate while it invalidates" },
@@ -97,7 +101,7 @@ static const struct seccomp_rule main_rules[] = {
 	{ "tgkill", "kicking vCPU threads out of KVM_RUN on stop" },
 	{ "getpid", "pthread_kill and abort()" },
 	{ "gettid", "abort() on a failed assertion" },
-	{ "ioctl", "restoring the terminal (TCSETS)" },
+	{ "ioctl", "restoring the terminal (TCSETS), also from the SIGSYS report" },
 	{ "close", "releasing fds on shutdown" },
 	{ "munmap", "unmapping guest RAM, kvm_run pages and thread stacks on shutdown" },
 	{ "madvise", "free() returning memory" },
@@ -135,7 +139,11 @@ static void append(char *buf, size_t size, size_t *len, const char *s)
 		buf[(*len)++] = *s++;
 }
 
-/* Async-signal-safe: no stdio, no allocation. */
+/*
+ * Async-signal-safe: no stdio, no allocation. The terminal goes back to cooked mode after the
+ * report is out: every thread kind's allowlist has ioctl for that TCSETS (without it the
+ * process would die of a second SIGSYS, the report already written).
+ */
 static void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 {
 	char line[256], num[12];
@@ -162,6 +170,7 @@ static void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 	if (write(STDERR_FILENO, line, len) < 0) {
 		/* nothing more we can do */
 	}
+	console_restore();
 	_exit(SECCOMP_KILL_STATUS);
 }
 

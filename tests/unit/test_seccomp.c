@@ -125,6 +125,24 @@ START_TEST(allowlists_match_golden_list)
 }
 END_TEST
 
+/* The SIGSYS handler restores the terminal (TCSETS) in whichever thread was caught. */
+START_TEST(every_kind_may_restore_the_terminal)
+{
+	for (int k = 0; k < SECCOMP_THREAD_KINDS; k++) {
+		const struct seccomp_rule *r;
+		unsigned int n, i;
+
+		r = seccomp_rules(k, &n);
+		for (i = 0; i < n && strcmp(r[i].name, "ioctl"); i++)
+			;
+		ck_assert_msg(i < n,
+			      "the %s thread's allowlist lacks ioctl: its SIGSYS report "
+			      "could not restore the terminal",
+			      seccomp_thread_kind_name(k));
+	}
+}
+END_TEST
+
 Suite *seccomp_suite(void)
 {
 	Suite *s = suite_create("seccomp");
@@ -132,6 +150,7 @@ Suite *seccomp_suite(void)
 
 	tcase_add_test(tc, every_rule_has_reason_and_known_name);
 	tcase_add_test(tc, allowlists_match_golden_list);
+	tcase_add_test(tc, every_kind_may_restore_the_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }
