@@ -21,7 +21,10 @@ struct console {
 	struct vm *vm;
 };
 
-/* Puts @fd in raw mode if it is a terminal. */
+/*
+ * Puts @fd in raw mode if it is a terminal, and from then on restores it before a fatal
+ * signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT) takes the process.
+ */
 int console_init(struct console *con, int fd, struct vm *vm,
 		 void (*input)(void *opaque, const uint8_t *buf, size_t len), void *opaque);
 /* The io loop callback for con->fd. */

@@ -3,18 +3,19 @@
  * Runs a command on a fresh pseudo-terminal and checks that it leaves the terminal as it found
  * it: the way a user's shell sees nestvm end.
  *
- * ptyrun [--name NAME] [--wait-for TEXT] [--input TEXT] [--then term|int|hup|ctrl-a-x|none]
- *        [--status N] [--timeout S] -- CMD [ARGS...]
+ * ptyrun [--name NAME] [--wait-for TEXT] [--input TEXT]
+ *        [--then term|int|hup|quit|segv|abrt|ctrl-a-x|none] [--status N | --killed-by SIG]
+ *        [--timeout S] -- CMD [ARGS...]
  *
  * The pty gets a known cooked termios; CMD runs as a session leader with the pty as its
  * controlling terminal and as fds 0, 1 and 2. Everything CMD writes is copied to stdout. Once
  * TEXT has appeared, the terminal must be raw (ICANON and ECHO off: CMD took it over, so the
  * final check is not vacuous); then TEXT of --input (with \r, \n, \t, \\ and \xHH escapes) is
- * typed, and --then acts: SIGTERM, SIGINT or SIGHUP to CMD, Ctrl-A x typed, or nothing (CMD
- * ends on its own). CMD must then exit with status N (default 0) within S seconds (default
- * 120; also the limit for TEXT), and the terminal's flags, control characters, speeds and the
- * open file's O_NONBLOCK must equal what they were before CMD ran. Prints "ok - ..." or "not ok
- * - ..." lines; exits 1 on any failure, 2 on bad usage.
+ * typed, and --then acts: that signal to CMD, Ctrl-A x typed, or nothing (CMD ends on its
+ * own). CMD must then exit with status N (default 0), or die of signal number SIG, within S
+ * seconds (default 120; also the limit for TEXT), and the terminal's flags, control
+ * characters, speeds and the open file's O_NONBLOCK must equal what they were before CMD ran.
+ * Prints "ok - ..." or "not ok - ..." lines; exits 1 on any failure, 2 on bad usage.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -44,6 +45,7 @@ struct opts {
 	const char *input;
 	const char *then;
 	int status;
+	int killed_by; /* expect death by this signal instead of an exit status */
 	int timeout_s;
 	char **cmd;
 };
@@ -51,12 +53,29 @@ struct opts {
 static int master = -1;
 static bool at_line_start = true; /* of what we copied to stdout */
 
+/* The signal --then sends, or 0. */
+static int then_signal(const char *then)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {
+		{ "term", SIGTERM }, { "int", SIGINT },	  { "hup", SIGHUP },
+		{ "quit", SIGQUIT }, { "segv", SIGSEGV }, { "abrt", SIGABRT },
+	};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcmp(then, sigs[i].name))
+			return sigs[i].sig;
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ptyrun [--name NAME] [--wait-for TEXT] [--input TEXT]\n"
-		"              [--then term|int|hup|ctrl-a-x|none] [--status N] [--timeout S]\n"
-		"              -- CMD [ARGS...]\n");
+		"              [--then term|int|hup|quit|segv|abrt|ctrl-a-x|none]\n"
+		"              [--status N | --killed-by SIG] [--timeout S] -- CMD [ARGS...]\n");
 	exit(2);
 }
 
@@ -94,6 +113,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->then = argv[++i];
 		else if (!strcmp(a, "--status"))
 			o->status = parse_int(argv[++i], 0);
+		else if (!strcmp(a, "--killed-by"))
+			o->killed_by = parse_int(argv[++i], 1);
 		else if (!strcmp(a, "--timeout"))
 			o->timeout_s = parse_int(argv[++i], 1);
 		else
@@ -101,8 +122,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 	if (!o->cmd || !o->cmd[0] || (o->wait_for && !*o->wait_for))
 		usage();
-	if (strcmp(o->then, "term") && strcmp(o->then, "int") && strcmp(o->then, "hup") &&
-	    strcmp(o->then, "ctrl-a-x") && strcmp(o->then, "none"))
+	if (!then_signal(o->then) && strcmp(o->then, "ctrl-a-x") && strcmp(o->then, "none"))
 		usage();
 	if (!o->name)
 		o->name = o->then;
@@ -291,14 +311,8 @@ static pid_t start(char **cmd, int slave)
 
 static void act(const struct opts *o, pid_t pid)
 {
-	int sig = 0;
+	int sig = then_signal(o->then);
 
-	if (!strcmp(o->then, "term"))
-		sig = SIGTERM;
-	else if (!strcmp(o->then, "int"))
-		sig = SIGINT;
-	else if (!strcmp(o->then, "hup"))
-		sig = SIGHUP;
 	if (sig) {
 		EXPECT(!kill(pid, sig), "%s: sent %s to pid %d", o->name, strsignal(sig), pid);
 	} else if (!strcmp(o->then, "ctrl-a-x")) {
@@ -397,8 +411,12 @@ int main(int argc, char **argv)
 	newline();
 	EXPECT(ret, "%s: %s ended within %d s", o.name, o.cmd[0], o.timeout_s);
 	describe(what, sizeof(what), wstatus);
-	EXPECT(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == o.status, "%s: %s (want status %d)",
-	       o.name, what, o.status);
+	if (o.killed_by)
+		EXPECT(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == o.killed_by,
+		       "%s: %s (want killed by signal %d)", o.name, what, o.killed_by);
+	else
+		EXPECT(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == o.status,
+		       "%s: %s (want status %d)", o.name, what, o.status);
 
 	NEED(!tcgetattr(slave, &after), "%s: tcgetattr after the exit (%s)", o.name,
 	     strerror(errno));

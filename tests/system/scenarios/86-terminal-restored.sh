@@ -4,7 +4,9 @@
 # mode, checks that the terminal is raw once the guest is up, ends it one way, and checks the
 # exit status and that every termios field (and O_NONBLOCK) is back: the guest powers off
 # after reading a line typed on the terminal (status 0), SIGTERM (143), SIGINT (130), SIGHUP
-# (129), Ctrl-A x typed on the terminal (130), a seccomp kill (159).
+# (129), Ctrl-A x typed on the terminal (130), a seccomp kill (159), and SIGQUIT, SIGSEGV and
+# SIGABRT from outside, which take the process by their default action after it restores the
+# terminal.
 set -u
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -39,6 +41,11 @@ end sigterm 143 'sleep 600' --then term
 end sigint 130 'sleep 600' --then int
 end sighup 129 'sleep 600' --then hup
 end ctrl-a-x 130 'sleep 600' --then ctrl-a-x
+# Signals that end nestvm without its teardown (as a crash or abort() would): the terminal
+# comes back in the handler, then the signal's default action takes the process.
+end sigquit 0 'sleep 600' --then quit --killed-by 3
+end sigsegv 0 'sleep 600' --then segv --killed-by 11
+end sigabrt 0 'sleep 600' --then abrt --killed-by 6
 # A forbidden system call kills nestvm from its SIGSYS handler (status 159) as its vCPU thread
 # starts, after the terminal went raw: no guest-up to wait for, the terminal must come back.
 pty seccomp --status 159 -- nestvm run --seccomp-selftest vcpu -k "$NESTVM_GUEST/bzImage" \
