@@ -317,6 +317,7 @@ void hostile_rings(struct hq *q)
 	const uint16_t N = VRING_DESC_F_NEXT, W = VRING_DESC_F_WRITE, I = VRING_DESC_F_INDIRECT;
 	uint64_t b = (uintptr_t)buf;
 	uint32_t len;
+	bool ok;
 
 	hq_up(q, QSIZE);
 	hq_desc(q, 0, b, 16, W | N, 1);
@@ -388,6 +389,38 @@ void hostile_rings(struct hq *q)
 		  "ring: avail idx %u ahead of a queue of %u: DEVICE_NEEDS_RESET, works after a "
 		  "reset",
 		  QSIZE + 1, QSIZE);
+
+	/* The used ring is the device's: scribbles there do not move its own index. */
+	hq_up(q, QSIZE);
+	hq_desc(q, 0, b, 16, W, 0);
+	hq_kick(q, 0);
+	ok = hq_used(q, &len);
+	q->mem->used.idx = 0x1234;
+	for (uint16_t i = 0; i < QSIZE; i++)
+		q->mem->used.ring[i] = (struct vring_used_elem){ .id = 0xdead, .len = ~0U };
+	hq_kick(q, 0);
+	for (uint64_t i = 0; i < USED_POLLS && *(volatile uint16_t *)&q->mem->used.idx != 2; i++)
+		cpu_relax();
+	barrier();
+	ok &=
+	    q->mem->used.idx == 2 && q->mem->used.ring[1].id == 0 && q->mem->used.ring[1].len == 16;
+	tap_check(ok, "ring: the guest scribbled over the used ring: next is entry 1, idx 2");
+
+	/* One chain twice in one kick: a driver bug, but the device just serves it twice. */
+	hq_up(q, QSIZE);
+	hq_desc(q, 0, b, 16, W, 0);
+	q->mem->avail.ring[0] = q->mem->avail.ring[1] = 0;
+	q->avail_idx = 2;
+	publish(q, 2);
+	ok = hq_used(q, &len) && len == 16 && hq_used(q, &len) && len == 16;
+	tap_check(ok && q->mem->used.ring[0].id == 0 && q->mem->used.ring[1].id == 0 &&
+		      !(vmmio_status(&q->m) & NEEDS_RESET),
+		  "ring: one chain posted twice in one kick: served twice");
+
+	/* The avail index going back is as impossible as one too far ahead. */
+	publish(q, 1);
+	tap_check(hq_needs_reset(q) && rng_works(q),
+		  "ring: avail idx going back (2 to 1): DEVICE_NEEDS_RESET, works after a reset");
 
 	/* A broken queue stays broken: a good request after it is never used. */
 	hq_up(q, QSIZE);
