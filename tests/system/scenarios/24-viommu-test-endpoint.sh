@@ -4,13 +4,9 @@
 # it (the endpoint adds nothing the guest can see), nestvm names the endpoint once, makes the
 # NEST_PARENT on the mock, and tears everything down without an error.
 set -u
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh"
 
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
-[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
+need_payload
 
 out=$(timeout 120 nestvm run -d -k "$payload" --viommu --viommu-test-endpoint --rng -c 1 \
 	-m 64M -p test </dev/null 2>&1)

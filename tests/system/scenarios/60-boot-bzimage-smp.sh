@@ -3,12 +3,11 @@
 # the RAM, runs the command from its command line, its dmesg has no ACPI errors, and its
 # poweroff ends nestvm with status 0.
 set -u
+. "$(dirname "$0")/../lib.sh"
 out=$(timeout 120 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$NESTVM_GUEST/initramfs.cpio.gz" \
 	--cpus 2 --mem 256M -p "console=ttyS0 quiet panic=-1 -- sh -c \"echo cpus=\$(nproc); grep MemTotal /proc/meminfo; dmesg | grep -iE 'acpi.*(error|warn)|firmware bug' | grep -v acpi-prob | sed 's/^/acpi-problem: /'\"" </dev/null 2>&1)
 rc=$?
 echo "$out" | tail -n 12
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 check '[ $rc -eq 0 ]' "nestvm exits 0 after the guest powers off (got $rc)"
 check 'echo "$out" | grep -q "^cpus=2"' "the guest sees 2 CPUs"
 kb=$(echo "$out" | sed -n 's/^MemTotal: *\([0-9]*\) kB.*/\1/p')

@@ -4,12 +4,11 @@
 # at 0000:00:00.0 with its class and IDs, gets PCIe control through _OSC, and reports no
 # ACPI errors or warnings while it walks \_SB.PCI0.
 set -u
+. "$(dirname "$0")/../lib.sh"
 out=$(timeout 120 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$NESTVM_GUEST/initramfs.cpio.gz" \
 	--mem 256M -p "console=ttyS0 quiet panic=-1 -- sh -c \"dmesg | sed 's/^/dmesg: /'; d=/sys/bus/pci/devices/0000:00:00.0; echo class=\$(cat \$d/class) id=\$(cat \$d/vendor):\$(cat \$d/device)\"" </dev/null 2>&1)
 rc=$?
 echo "$out" | grep -iE 'pci|ecam|mmconfig|_osc|acpi (error|warning)|^class=' | tail -n 40
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 has() { echo "$out" | grep -qE "$1"; }
 check '[ $rc -eq 0 ]' "nestvm exits 0 after the guest powers off (got $rc)"
 check '! has "No config space access function found"' "the guest has a PCI config space access method"

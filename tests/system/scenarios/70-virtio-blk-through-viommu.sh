@@ -5,12 +5,11 @@
 # through translated DMA match the image's checksum; a 32 MiB copy inside the disk, written
 # through the vIOMMU, is checked on the host side after the guest powers off.
 set -u
-fail=0
+. "$(dirname "$0")/../lib.sh"
 img=/tmp/disk.img orig=/tmp/disk.orig
 # One image, made once (seq through busybox under TCG is slow), copied fresh for each mode.
 dd if=/dev/urandom of="$orig" bs=1M count=64 2>/dev/null
 want=$(sha256sum <"$orig" | cut -d' ' -f1)
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
 for mode in viommu plain; do
 	[ $mode = viommu ] && extra=--viommu || extra=

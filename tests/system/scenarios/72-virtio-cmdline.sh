@@ -7,11 +7,10 @@
 # gives bytes. Without ACPI a guest cannot power off, so nestvm's init reboots it: status 4.
 # Last, a machine with ACPI booted with acpi=off still finds its 2 CPUs in the MP table.
 set -u
-fail=0
+. "$(dirname "$0")/../lib.sh"
 img=/tmp/disk72.img
 seq 1 2000000 | head -c 8388608 >"$img"
 want=$(sha256sum <"$img" | cut -d' ' -f1)
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
 # The guest's report: CPUs, where its devices and CPUs came from, the disk, the RNG.
 report="echo cpus \$(nproc); dmesg | grep -E 'virtio-mmio|MP-table|RSDP'; echo vda \$(sha256sum < /dev/vda); echo rng \$(head -c 8 /dev/hwrng | od -An -tx1 | tr -d ' ')"

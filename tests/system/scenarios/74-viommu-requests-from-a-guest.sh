@@ -5,14 +5,10 @@
 # and nestvm must exit 0. Then its benchmark mode, briefly: the table is printed (no timing
 # is judged here).
 set -u
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 # The payload sits next to nestvm: bin/guest in the test host, tests/guest in a build tree.
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
-[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
+need_payload
 
 out=$(timeout 120 nestvm run -k "$payload" --viommu --rng -c 1 -m 64M -p test </dev/null 2>&1)
 rc=$?

@@ -6,13 +6,9 @@
 # in its own RAM, until an unmap + INVALIDATE makes the rng's write fault on the eventq.
 # Then the invalidation benchmark runs briefly (nothing timed is judged).
 set -u
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh"
 
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
-[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
+need_payload
 
 out=$(timeout 120 nestvm run -k "$payload" --viommu --rng -c 1 -m 64M -p nested </dev/null 2>&1)
 rc=$?

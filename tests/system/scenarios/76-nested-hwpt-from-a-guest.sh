@@ -7,11 +7,8 @@
 # those, were flushed; 32 INVALIDATEs in one notify, one of them bad, became ONE
 # HWPT_INVALIDATE of the 31 good ones, and the bad one got INVAL.
 set -u
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
+. "$(dirname "$0")/../lib.sh"
+need_payload
 
 out=$(timeout 120 nestvm run -d -k "$payload" -c 1 -m 64M --viommu --viommu-test-endpoint \
 	-p "nested ep=0x200" </dev/null 2>&1)

@@ -10,11 +10,8 @@
 #   (INVALIDATE of mock IOTLB slot 3, which stays unflushed), every other request succeeds;
 # - KVM_IRQFD fails at setup: one clear error, status 1, no crash.
 set -u
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
+. "$(dirname "$0")/../lib.sh"
+need_payload
 
 # run SPEC ARGS...: nestvm with NESTVM_FAULT=SPEC; sets $out and $rc
 run() {

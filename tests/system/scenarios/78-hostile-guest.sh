@@ -4,18 +4,10 @@
 # Run under the ASan/UBSan build of nestvm where the test host has it: nestvm must exit 0,
 # every case must pass (at least 60) and the sanitizers must stay silent.
 set -u
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh"
 
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
-[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
-vmm=$bin/asan/nestvm
-if [ ! -x "$vmm" ]; then
-	echo "# no ASan/UBSan nestvm at $vmm: using $(command -v nestvm)"
-	vmm=$(command -v nestvm)
-fi
+need_payload
+need_asan
 
 img=$(mktemp /tmp/hostile-img.XXXXXX)
 trap 'rm -f "$img"' EXIT

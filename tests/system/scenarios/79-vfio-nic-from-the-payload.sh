@@ -14,14 +14,10 @@
 # right after its first frame arrived, which looks like a wild DMA from that same stale state
 # (behind the table the IOMMU would have stopped it); run it by hand while that is open.
 set -u
+. "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
-[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
+need_payload
 
 vfio_iommufd "$bdf" >/dev/null 2>&1 # hands it to vfio-pci
 host_if=$(ls /sys/bus/pci/devices/0000:00:02.0/net/)

@@ -7,11 +7,10 @@
 # behind the virtio-iommu (iommu.strict=1: every DMA buffer a MAP and an UNMAP, each an
 # IOMMU_IOAS_MAP/UNMAP on the host), and without it (guest RAM on an identity IOAS).
 set -u
+. "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
 host_ip=192.168.77.1 guest_ip=192.168.77.2
 pings=${NESTVM_PINGS:-1000}
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
 vfio_iommufd "$bdf" >/dev/null 2>&1 # hands it to vfio-pci (and proves the cdev works)
 host_if=$(ls /sys/bus/pci/devices/0000:00:02.0/net/)

@@ -5,10 +5,9 @@
 # neither crash nor let that reach the host: the guest powers off cleanly, and the device,
 # reset when nestvm lets it go, works for the next guest (20 pings).
 set -u
+. "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
 host_ip=192.168.77.1 guest_ip=192.168.77.2
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
 vfio_iommufd "$bdf" >/dev/null 2>&1
 host_if=$(ls /sys/bus/pci/devices/0000:00:02.0/net/)

@@ -5,9 +5,8 @@
 # error line and status 1, and leaves the device usable: a full open/bind/map/unmap cycle
 # (vfio_iommufd) works afterwards.
 set -u
-fail=0
+. "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 vfio_iommufd "$bdf" >/dev/null 2>&1 # hands it to vfio-pci
 
 # expect SPEC PATTERN WHAT: nestvm with NESTVM_FAULT=SPEC exits 1 with one error, /PATTERN/

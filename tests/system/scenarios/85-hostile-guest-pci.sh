@@ -9,19 +9,11 @@
 # time, KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS, and into config-space writes and BAR
 # reads: nestvm names each failure in one line and the guest runs on to its poweroff.
 set -u
+. "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
-fail=0
-check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
-bin=$(dirname "$(command -v nestvm)")
-payload=$bin/guest/viommu-guest
-[ -f "$payload" ] || payload=$bin/tests/guest/viommu-guest
-[ -f "$payload" ] || { echo "not ok - no viommu-guest payload next to $(command -v nestvm)"; exit 1; }
-vmm=$bin/asan/nestvm
-if [ ! -x "$vmm" ]; then
-	echo "# no ASan/UBSan nestvm at $vmm: using $(command -v nestvm)"
-	vmm=$(command -v nestvm)
-fi
+need_payload
+need_asan
 vfio_iommufd "$bdf" >/dev/null 2>&1 # hands it to vfio-pci
 
 img=$(mktemp /tmp/hostile-img.XXXXXX)
