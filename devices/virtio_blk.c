@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/virtio_ids.h>
 
 #include "devices/virtio_blk.h"
@@ -77,6 +79,13 @@ static int disk_size(int fd, uint64_t *size)
 	return 0;
 }
 
+bool virtio_blk_in_memory(int fd)
+{
+	struct statfs fs;
+
+	return !fstatfs(fd, &fs) && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
+
 int virtio_blk_init(struct virtio_blk *blk, const char *path, bool ro, const struct dma_space *dma,
 		    struct irq_sink *irq, unsigned int gsi, char *err, size_t errlen)
 {
@@ -104,6 +113,7 @@ int virtio_blk_init(struct virtio_blk *blk, const char *path, bool ro, const str
 	if (ro)
 		features |= BIT64(VIRTIO_BLK_F_RO);
 	virtio_mmio_init(&blk->mmio, &blk_ops, blk, features, dma, irq, gsi);
+	blk->mmio.notify_on_vcpu = virtio_blk_in_memory(blk->fd);
 	if (virtio_blk_alloc_requests(blk)) {
 		virtio_mmio_destroy(&blk->mmio);
 		pthread_cond_destroy(&blk->idle);

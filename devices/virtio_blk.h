@@ -81,6 +81,12 @@ int virtio_blk_parse_arg(const char *arg, char *path, size_t pathlen, bool *ro, 
  */
 int virtio_blk_init(struct virtio_blk *blk, const char *path, bool ro, const struct dma_space *dma,
 		    struct irq_sink *irq, unsigned int gsi, char *err, size_t errlen);
+/*
+ * Whether the image behind @fd lives in memory (tmpfs, ramfs). Its requests are then served on
+ * the vCPU that notifies: a copy that never waits for a disk, where io_uring would hand each
+ * one to a worker thread (those file systems cannot promise a non-blocking read).
+ */
+bool virtio_blk_in_memory(int fd);
 /* Kicks on @loop's thread go through its ring from now on; before the loop starts. */
 void virtio_blk_use_loop(struct virtio_blk *blk, struct ioloop *loop);
 int virtio_blk_attach(struct bus *mmio, uint64_t base, struct virtio_blk *blk);

@@ -79,6 +79,8 @@ struct virtio_mmio_dev {
 	uint32_t config_generation;
 	uint64_t reset_count;
 	struct virtq queues[VIRTIO_MMIO_MAX_QUEUES];
+	/* Set by the backend: QueueNotify is served on the vCPU that writes it, not the io loop. */
+	bool notify_on_vcpu;
 };
 
 /*

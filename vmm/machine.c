@@ -570,7 +570,8 @@ static bool kick_readable(void *opaque, int fd)
 
 /*
  * Every queue's notification becomes an eventfd KVM signals in the kernel: the vCPU goes
- * straight back to the guest and the io loop does the device work.
+ * straight back to the guest and the io loop does the device work. A device whose work never
+ * waits (notify_on_vcpu) keeps the exit and serves it on the vCPU thread instead.
  */
 static int machine_add_kicks(struct machine *m)
 {
@@ -586,6 +587,8 @@ static int machine_add_kicks(struct machine *m)
 
 			if (devs[i] == &m->viommu_dev.mmio && q == VIRTIO_IOMMU_INVALQ)
 				continue; /* machine_add_invalq() */
+			if (devs[i]->notify_on_vcpu)
+				continue;
 			if (m->nkicks == ARRAY_SIZE(m->kicks))
 				return -ENOSPC;
 			k->dev = devs[i];

@@ -6,9 +6,11 @@
  */
 #include <endian.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
@@ -428,6 +430,28 @@ START_TEST(kick_off_the_loop_is_synchronous)
 }
 END_TEST
 
+/* An image in memory (a memfd is tmpfs) is served on the notifying vCPU; a pipe is not. */
+START_TEST(images_in_memory_are_served_on_the_vcpu)
+{
+	int mfd = memfd_create("nestvm-img", MFD_CLOEXEC), pfd[2];
+	char path[64], err[256];
+
+	ck_assert_int_ge(mfd, 0);
+	ck_assert_int_eq(ftruncate(mfd, DISK_SIZE), 0);
+	ck_assert(virtio_blk_in_memory(mfd));
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	ck_assert(!virtio_blk_in_memory(pfd[0]));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	ck_assert_int_eq(virtio_blk_init(&blk, path, false, &dma, &irq.sink, 9, err, sizeof(err)),
+			 0);
+	ck_assert(blk.mmio.notify_on_vcpu);
+	virtio_blk_destroy(&blk);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(mfd);
+}
+END_TEST
+
 START_TEST(gmem_span_splits_at_region_ends)
 {
 	static uint8_t a[4096], b[4096];
@@ -463,6 +487,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, async_stop_completes_requests_in_flight);
 	tcase_add_test(tc, async_destroy_waits_for_requests_in_flight);
 	tcase_add_test(tc, kick_off_the_loop_is_synchronous);
+	tcase_add_test(tc, images_in_memory_are_served_on_the_vcpu);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("zero copy");
 	tcase_add_test(tc, gmem_span_splits_at_region_ends);
