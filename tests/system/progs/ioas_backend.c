@@ -3,7 +3,9 @@
  * The ioas backend on the iommufd selftest mock: a virtio-iommu model whose VFIO endpoints are
  * two mock devices, driven by real requests through viommu_handle_request(), with every effect
  * read back from the kernel (IOMMU_TEST_OP_MD_CHECK_MAP on the device's HWPT, UNMAP answers,
- * IOAS ids). Then MAP+UNMAP of 4 KiB through the model against the raw ioctls, same IOAS.
+ * IOAS ids), and IOMMU_IOAS_MAP/UNMAP/ALLOC failures injected (vmm/fault_inject.h) each
+ * answered with its status and nothing left half done. Then MAP+UNMAP of 4 KiB through the
+ * model against the raw ioctls, same IOAS.
  */
 #include <endian.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include "iommu/iommufd_mock.h"
 #include "iommu/uapi_compat.h"
 #include "iommu/viommu.h"
+#include "vmm/fault_inject.h"
 #include "expect.h"
 
 #define PAGE 0x1000ULL
@@ -163,6 +166,7 @@ int main(void)
 	struct viommu_params p;
 	struct gmem mem = { 0 };
 	uint8_t *ram0, *ram1;
+	char err[512];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fd = iommufd_open(NULL);
@@ -277,6 +281,34 @@ int main(void)
 		   mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0) == -EINVAL &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA + 4 * PAGE, PAGE, ram1) == -EINVAL,
 	       "UNMAP of the whole input range takes them all");
+
+	/* Kernel failures, injected (vmm/fault_inject.h): each reaches the guest as a status. */
+	EXPECT(!fault_inject_parse("ioas_map:ENOMEM:after=1:times=1", err, sizeof(err)) &&
+		   map(1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_NOMEM &&
+		   ioas_backend_count(be) == 0 &&
+		   mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0 + RAM_SIZE - PAGE) == -EINVAL,
+	       "IOMMU_IOAS_MAP of a MAP's second region failing (ENOMEM): NOMEM, the first "
+	       "region's map undone, nothing held");
+	EXPECT(map(1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_OK &&
+		   !mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1),
+	       "the same MAP again: OK, mapped");
+	EXPECT(!fault_inject_parse("ioas_unmap:EIO:times=1", err, sizeof(err)) &&
+		   unmap(1, IOVA, IOVA + 2 * PAGE - 1) == VIRTIO_IOMMU_S_DEVERR &&
+		   ioas_backend_count(be) == 1 &&
+		   !mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1),
+	       "IOMMU_IOAS_UNMAP failing (EIO): DEVERR, the mapping still held and mapped");
+	EXPECT(unmap(1, IOVA, IOVA + 2 * PAGE - 1) == VIRTIO_IOMMU_S_OK &&
+		   ioas_backend_count(be) == 0 &&
+		   mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1) == -EINVAL,
+	       "the same UNMAP again: OK, gone");
+	EXPECT(!fault_inject_parse("ioas_map:EFAULT:times=1", err, sizeof(err)) &&
+		   map(1, IOVA, IOVA + PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_DEVERR &&
+		   ioas_backend_count(be) == 0,
+	       "IOMMU_IOAS_MAP failing otherwise (EFAULT): DEVERR, nothing held");
+	EXPECT(!fault_inject_parse("ioas_alloc:ENOMEM:times=1", err, sizeof(err)) &&
+		   attach(5, 2, 0) == VIRTIO_IOMMU_S_NOMEM && db.pt == dom1_ioas,
+	       "IOMMU_IOAS_ALLOC failing: ATTACH to a new domain is NOMEM, device B stays put");
+	fault_inject_parse(NULL, err, sizeof(err));
 
 	/* Kernel refusal: endpoint 2 has no reserved regions reported, its aperture still holds. */
 	EXPECT(attach(2, 2, 0) == VIRTIO_IOMMU_S_OK && db.pt != dom1_ioas,
