@@ -1,6 +1,7 @@
 # needs: kvm iommufd mock
 # The virtio-iommu ioas backend (VFIO endpoints) on two iommufd selftest mock devices:
-# ATTACH/MAP/UNMAP/DETACH/bypass through the model, checked in the kernel's mock domains;
+# ATTACH/MAP/UNMAP/DETACH/bypass through the model, checked in the kernel's mock domains, and
+# IOMMU_IOAS_MAP/UNMAP/ALLOC failures injected (NESTVM_FAULT's hooks) answered with a status;
 # then MAP+UNMAP rates through the model and raw. The kernel's refusal is logged once.
 err=/tmp/ioas_backend.err
 ioas_backend 2>"$err"
