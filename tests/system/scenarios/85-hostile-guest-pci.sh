@@ -7,7 +7,8 @@
 # each answer. ASan/UBSan nestvm must exit 0 and stay silent.
 # A second run injects failures (NESTVM_FAULT) into what those MSI-X writes reach at run
 # time, KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS, and into config-space writes and BAR
-# reads: nestvm names each failure in one line and the guest runs on to its poweroff.
+# reads: nestvm names each failure in one line and the guest runs on to its poweroff. Then
+# IOMMU_GET_HW_INFO fails for the nesting probe, and for shadowing as well.
 set -u
 . "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
@@ -58,4 +59,15 @@ check 'echo "$out" | grep -qE "vfio $bdf: .*read .*failed: Input/output error"' 
 	"faults: the failed config or BAR read is named"
 check 'echo "$out" | grep -q "^summary: "' "faults: the guest runs to its summary"
 check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' "faults: no sanitizer report"
+
+# The nesting probe failing in a new way still ends in shadowing, and shadowing failing too
+# leaves the function MAP/UNMAP only: said, and the guest runs.
+hostile NESTVM_FAULT=get_hw_info:EIO:times=1
+echo "$out" | grep -E "nesting unavailable" | sed 's/^/  /'
+check '[ $rc -eq 0 ] && echo "$out" | grep -q "nesting unavailable (IOMMU_GET_HW_INFO: Input/output error): falling back to shadowing"' \
+	"IOMMU_GET_HW_INFO failing for the nesting probe: shadowing, the reason named, status 0"
+hostile NESTVM_FAULT=get_hw_info:EIO:times=2
+echo "$out" | grep -E "nesting unavailable" | sed 's/^/  /'
+check '[ $rc -eq 0 ] && echo "$out" | grep -q "nesting unavailable (IOMMU_GET_HW_INFO: Input/output error), and shadowing too (Input/output error): the guest gets MAP/UNMAP only"' \
+	"failing for shadowing too: MAP/UNMAP only, both reasons named, status 0"
 exit $fail
