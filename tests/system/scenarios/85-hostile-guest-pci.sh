@@ -4,7 +4,7 @@
 # moves, odd-sized writes, ids, interrupt pin, capability pointers, extended space), the
 # emulated MSI-X table (misaligned and odd-sized accesses, reserved bits, live vectors with
 # nonsense routes, enable toggling) and memory decoding under the mapped BAR0, and checks
-# each answer. ASan/UBSan nestvm must exit 0 and stay silent.
+# each answer. ASan/UBSan nestvm must exit 0, stay silent and leave no fd open.
 # A second run injects failures (NESTVM_FAULT) into what those MSI-X writes reach at run
 # time, KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS, and into config-space writes and BAR
 # reads: nestvm names each failure in one line and the guest runs on to its poweroff. Then
@@ -23,7 +23,7 @@ truncate -s 1M "$img"
 
 # hostile [ENV...]: one run; sets $out and $rc. ASan options as in scenario 78.
 hostile() {
-	out=$(env "$@" ASAN_OPTIONS=halt_on_error=1:use_sigaltstack=0:detect_leaks=0 \
+	out=$(env "$@" NESTVM_CHECK_FDS=1 ASAN_OPTIONS=halt_on_error=1:use_sigaltstack=0:detect_leaks=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		timeout 300 "$vmm" run -k "$payload" --viommu --rng --disk "$img" -c 1 -m 64M \
 		--vfio "$bdf" -p hostile </dev/null 2>&1)
@@ -43,6 +43,8 @@ check '! echo "$out" | grep -q "^not ok"' "no 'not ok' line from the guest"
 check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' "no sanitizer report ($vmm)"
 check '[ "$(echo "$out" | grep -c "the guest moves BAR")" -eq 1 ]' \
 	"the BAR move is logged once"
+check 'echo "$out" | grep -q "NESTVM_CHECK_FDS: no fd left open after teardown"' \
+	"no fd left open after teardown, the VFIO device's included (NESTVM_CHECK_FDS)"
 
 echo "# the same with KVM_SET_GSI_ROUTING, VFIO_DEVICE_SET_IRQS, config writes and BAR reads failing"
 hostile NESTVM_FAULT=kvm_gsi_routing:EINVAL:after=2:times=3,vfio_set_irqs:EIO:times=2,vfio_region_write:EIO:after=2:times=1,vfio_region_read:EIO:after=10:times=1
@@ -59,6 +61,8 @@ check 'echo "$out" | grep -qE "vfio $bdf: .*read .*failed: Input/output error"' 
 	"faults: the failed config or BAR read is named"
 check 'echo "$out" | grep -q "^summary: "' "faults: the guest runs to its summary"
 check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' "faults: no sanitizer report"
+check 'echo "$out" | grep -q "NESTVM_CHECK_FDS: no fd left open after teardown"' \
+	"faults: no fd left open after teardown"
 
 # The nesting probe failing in a new way still ends in shadowing, and shadowing failing too
 # leaves the function MAP/UNMAP only: said, and the guest runs.
