@@ -224,8 +224,9 @@ static void cfg_forward(struct vfio_pci *vp, unsigned int off, const void *data,
 
 /*
  * Applies the device's memory decoding to the BARs mapped as memory slots. With decoding off
- * VFIO revokes their mmap, and a guest access through the slot would fail KVM_RUN; without
- * the slot it exits, unclaimed, and reads all ones. Under vp->lock.
+ * vfio-pci zaps their mmap and answers a fault there with SIGBUS, which KVM would meet on the
+ * guest's next access; without the slot that access exits, unclaimed, and reads all ones, as
+ * on real hardware. Under vp->lock.
  */
 static void update_decoding(struct vfio_pci *vp)
 {
