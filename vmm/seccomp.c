@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <malloc.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -185,6 +186,12 @@ int seccomp_setup(bool enabled, int selftest)
 			"model could do anything nestvm's user can. Use this for debugging only.");
 		return 0;
 	}
+	/*
+	 * One malloc arena: glibc makes each thread an arena of its own, whose heap it grows
+	 * with mprotect, and no thread's list has mprotect (it would let code change page
+	 * permissions). The main arena grows with brk and mmap, which the lists have.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++)
 		syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
