@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -13,6 +14,40 @@
 /* The terminal's state before raw mode; set once by console_init() on the main thread. */
 static struct termios saved;
 static int saved_fd = -1;
+
+/*
+ * Signals that end the process without our teardown: the terminal comes back first, then
+ * whoever handled them before (ASan's report) or their default action.
+ */
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+static struct sigaction fatal_previous[sizeof(fatal_signals) / sizeof(fatal_signals[0])];
+
+static void fatal_signal(int sig, siginfo_t *info, void *ctx)
+{
+	console_restore();
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+		const struct sigaction *old = &fatal_previous[i];
+
+		if (fatal_signals[i] != sig)
+			continue;
+		if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction)
+			old->sa_sigaction(sig, info, ctx);
+		else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
+			old->sa_handler(sig);
+	}
+	/* SA_RESETHAND made it the default again: delivered when this handler returns. */
+	raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+	struct sigaction sa = { .sa_sigaction = fatal_signal,
+				.sa_flags = SA_SIGINFO | SA_RESETHAND };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		sigaction(fatal_signals[i], &sa, &fatal_previous[i]);
+}
 
 int console_init(struct console *con, int fd, struct vm *vm,
 		 void (*input)(void *opaque, const uint8_t *buf, size_t len), void *opaque)
@@ -30,6 +65,7 @@ int console_init(struct console *con, int fd, struct vm *vm,
 	if (tcsetattr(fd, TCSANOW, &raw) < 0)
 		return -errno;
 	saved_fd = fd;
+	catch_fatal_signals();
 	return 0;
 }
 
