@@ -29,6 +29,10 @@ hostile() {
 		--vfio "$bdf" -p hostile </dev/null 2>&1)
 	rc=$?
 	out=$(echo "$out" | tr -d '\r')
+	if [ $rc -ne 0 ]; then
+		echo "# nestvm status $rc (NESTVM_FAULT=${NESTVM_FAULT:-$*}); its last lines:"
+		echo "$out" | tail -n 15 | sed 's/^/#   /'
+	fi
 }
 
 hostile
@@ -67,11 +71,13 @@ check 'echo "$out" | grep -q "NESTVM_CHECK_FDS: no fd left open after teardown"'
 # The nesting probe failing in a new way still ends in shadowing, and shadowing failing too
 # leaves the function MAP/UNMAP only: said, and the guest runs.
 hostile NESTVM_FAULT=get_hw_info:EIO:times=1
-echo "$out" | grep -E "nesting unavailable" | sed 's/^/  /'
+echo "$out" | grep -E "nesting unavailable|^nestvm: (error|warning)|^summary|^not ok|Sanitizer|runtime error" |
+	sed 's/^/  /'
 check '[ $rc -eq 0 ] && echo "$out" | grep -q "nesting unavailable (IOMMU_GET_HW_INFO: Input/output error): falling back to shadowing"' \
-	"IOMMU_GET_HW_INFO failing for the nesting probe: shadowing, the reason named, status 0"
+	"IOMMU_GET_HW_INFO failing for the nesting probe: shadowing, the reason named, status 0 (got $rc)"
 hostile NESTVM_FAULT=get_hw_info:EIO:times=2
-echo "$out" | grep -E "nesting unavailable" | sed 's/^/  /'
+echo "$out" | grep -E "nesting unavailable|^nestvm: (error|warning)|^summary|^not ok|Sanitizer|runtime error" |
+	sed 's/^/  /'
 check '[ $rc -eq 0 ] && echo "$out" | grep -q "nesting unavailable (IOMMU_GET_HW_INFO: Input/output error), and shadowing too (Input/output error): the guest gets MAP/UNMAP only"' \
-	"failing for shadowing too: MAP/UNMAP only, both reasons named, status 0"
+	"failing for shadowing too: MAP/UNMAP only, both reasons named, status 0 (got $rc)"
 exit $fail
