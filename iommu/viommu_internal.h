@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The virtio-iommu model's state, shared by its files: viommu.c (the released requests, DMA
- * translation, faults) and viommu_nested.c (the nesting extension). Not for other users.
+ * The virtio-iommu model's state, shared by its files: viommu.c (the state itself: endpoints,
+ * config space, domains), viommu_requests.c (the released requests), viommu_dma.c (DMA
+ * translation), viommu_fault.c (the fault queue) and viommu_nested.c (the nesting extension).
+ * Not for other users.
  */
 #ifndef NESTVM_VIOMMU_INTERNAL_H
 #define NESTVM_VIOMMU_INTERNAL_H
@@ -11,6 +13,11 @@
 #include "viommu.h"
 
 #define TAIL_SIZE sizeof(struct virtio_iommu_req_tail)
+/*
+ * One PROBE RESV_MEM property: viommu.c keeps an endpoint's reserved regions within probe_size
+ * by it, viommu_requests.c writes them (PROBE).
+ */
+#define RESV_MEM_SIZE sizeof(struct virtio_iommu_probe_resv_mem)
 
 struct viommu_domain {
 	uint32_t id;
@@ -64,7 +71,10 @@ struct viommu {
 	void *notify_ctx;
 };
 
-/* Helpers of viommu.c; the caller holds v->lock (read or write, as each says). */
+/*
+ * Helpers of viommu.c and viommu_requests.c (all_zero, range_in_ram), for the request handlers
+ * there and in viommu_nested.c; the caller holds v->lock (read or write, as each says).
+ */
 bool viommu_negotiated(const struct viommu *v, unsigned int bit);
 struct viommu_endpoint *viommu_find_endpoint(const struct viommu *v, uint32_t id);
 struct viommu_domain *viommu_find_domain(const struct viommu *v, uint32_t id);
