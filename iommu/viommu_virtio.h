@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The virtio-iommu as a virtio-mmio device: the glue between the transport's queues and the
- * device model (iommu/viommu.c). Requests are served on the kicking vCPU's thread; faults
+ * device model (iommu/viommu.h). Requests are served on the kicking vCPU's thread; faults
  * are written into buffers the driver left on the event queue, as soon as both exist. The
  * invalq (queue 2, with the nesting extension) is served in batches (viommu_invalq.h): by
  * the invalq thread (invalq.h) when one owns it, else on the kicking thread.

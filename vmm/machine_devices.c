@@ -46,13 +46,13 @@ int machine_add_devices(struct machine *m)
 	return ret;
 }
 
-/* The next virtio-mmio window and interrupt, described to the guest as an ACPI device. */
 /* The interrupt line of the virtio device in the window last handed out. */
 static struct irq_sink *virtio_irq(struct machine *m)
 {
 	return &m->virtio_irqs[m->nvirtio - 1].sink;
 }
 
+/* The next virtio-mmio window and interrupt, described to the guest as an ACPI device. */
 static int virtio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
 {
 	unsigned int i = m->nvirtio;

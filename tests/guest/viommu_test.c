@@ -2,8 +2,8 @@
 /*
  * Checks of nestvm's virtio-iommu from a real guest: bring-up, PROBE, ATTACH/DETACH,
  * MAP/UNMAP, the status of each kind of bad request (virtio 1.2 §5.13.6; where the spec
- * leaves the status open, iommu/viommu.c's choice, noted "model"), and a full request queue
- * in one notify. Every check prints one line; the device must still work at the end.
+ * leaves the status open, iommu/viommu_requests.c's choice, noted "model"), and a full
+ * request queue in one notify. Every check prints one line; the device must still work at the end.
  */
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>

@@ -30,7 +30,7 @@ hostile() {
 	rc=$?
 	out=$(echo "$out" | tr -d '\r')
 	if [ $rc -ne 0 ]; then
-		echo "# nestvm status $rc (NESTVM_FAULT=${NESTVM_FAULT:-$*}); its last lines:"
+		echo "# nestvm status $rc ($*); its last lines:"
 		echo "$out" | tail -n 15 | sed 's/^/#   /'
 	fi
 }
