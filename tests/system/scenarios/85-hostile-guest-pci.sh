@@ -68,6 +68,17 @@ check '! echo "$out" | grep -qE "runtime error|AddressSanitizer"' "faults: no sa
 check 'echo "$out" | grep -q "NESTVM_CHECK_FDS: no fd left open after teardown"' \
 	"faults: no fd left open after teardown"
 
+# Leaks, with the VFIO device: once without the filters, so that LeakSanitizer can scan at exit.
+if [ "$vmm" = "$bin/asan/nestvm" ]; then
+	out=$(ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 timeout 300 "$vmm" run --no-seccomp \
+		-k "$payload" --viommu --rng --disk "$img" -c 1 -m 64M --vfio "$bdf" -p hostile \
+		</dev/null 2>&1)
+	rc=$?
+	echo "$out" | grep -E 'LeakSanitizer|SUMMARY|leak of' | head -n 8 | sed 's/^/  /'
+	check '[ $rc -eq 0 ] && ! echo "$out" | grep -q LeakSanitizer' \
+		"--no-seccomp, detect_leaks=1: LeakSanitizer finds nothing at exit (status $rc)"
+fi
+
 # The nesting probe failing in a new way still ends in shadowing, and shadowing failing too
 # leaves the function MAP/UNMAP only: said, and the guest runs.
 hostile NESTVM_FAULT=get_hw_info:EIO:times=1
