@@ -84,8 +84,9 @@ static int machine_create_vcpus(struct machine *m)
 
 	vm->cpuid = cpuid_supported(vm->kvm_fd);
 	if (!vm->cpuid) {
-		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return -errno;
+		ret = -errno; /* before pr_err() can change it */
+		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+		return ret;
 	}
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)

@@ -244,15 +244,19 @@ int machine_add_kicks(struct machine *m)
 				continue; /* machine_add_invalq() */
 			if (devs[i]->notify_on_vcpu)
 				continue;
-			if (m->nkicks == ARRAY_SIZE(m->kicks))
+			if (m->nkicks == ARRAY_SIZE(m->kicks)) {
+				pr_err("virtio: more queues than notification eventfds (%zu)",
+				       ARRAY_SIZE(m->kicks));
 				return -ENOSPC;
+			}
 			k->dev = devs[i];
 			k->queue = q;
 			k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (k->fd < 0)
-				return -errno;
-			m->nkicks++;
-			ret = vm_add_ioeventfd(&m->vm, notify, q, k->fd);
+			ret = k->fd < 0 ? -errno : 0;
+			if (!ret) {
+				m->nkicks++;
+				ret = vm_add_ioeventfd(&m->vm, notify, q, k->fd);
+			}
 			if (!ret)
 				ret = ioloop_watch(&m->loop, k->fd, kick_readable, k);
 			if (ret) {
