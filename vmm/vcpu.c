@@ -113,17 +113,25 @@ int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry)
 	return 0;
 }
 
-static void vcpu_report(struct vcpu *vcpu, const char *what)
+/* Where the vCPU stands: an error line, or a plain one (@error false) for the guest's doing. */
+static void vcpu_report_as(struct vcpu *vcpu, const char *what, bool error)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s)) {
-		pr_err("vCPU %u: %s", vcpu->index, what);
+		log_msg(error ? "error" : NULL, "vCPU %u: %s", vcpu->index, what);
 		return;
 	}
-	pr_err("vCPU %u: %s at rip %#llx (rsp %#llx cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx)",
-	       vcpu->index, what, r.rip, r.rsp, s.cr0, s.cr3, s.cr4, s.efer);
+	log_msg(error ? "error" : NULL,
+		"vCPU %u: %s at rip %#llx (rsp %#llx cr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx "
+		"efer %#llx)",
+		vcpu->index, what, r.rip, r.rsp, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+}
+
+static void vcpu_report(struct vcpu *vcpu, const char *what)
+{
+	vcpu_report_as(vcpu, what, true);
 }
 
 static void vcpu_handle_io(struct vcpu *vcpu)
@@ -184,7 +192,8 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		}
 		return false;
 	case KVM_EXIT_SHUTDOWN:
-		pr_debug("vCPU %u: shutdown exit (triple fault or reset)", vcpu->index);
+		/* A triple fault: where it happened is what a kernel developer needs first. */
+		vcpu_report_as(vcpu, "shutdown (a triple fault)", false);
 		vm_request_stop(vm, VM_STOP_RESET);
 		return false;
 	case KVM_EXIT_HLT:
