@@ -79,7 +79,10 @@ struct virtio_mmio_dev {
 	uint32_t config_generation;
 	uint64_t reset_count;
 	struct virtq queues[VIRTIO_MMIO_MAX_QUEUES];
-	/* Set by the backend: QueueNotify is served on the vCPU that writes it, not the io loop. */
+	/*
+	 * QueueNotify is served on the vCPU that writes it (no ioeventfd), not the io loop: for
+	 * a device whose driver waits for each request, or whose work never blocks.
+	 */
 	bool notify_on_vcpu;
 };
 

@@ -143,6 +143,12 @@ static int machine_add_viommu(struct machine *m)
 	}
 	viommu_virtio_init(&m->viommu_dev, m->viommu, w.dma, w.irq, w.gsi);
 	m->has_viommu_dev = true;
+	/*
+	 * A driver waits for each request (Linux spins on the used ring): serving it on the
+	 * vCPU that notified saves waking the io loop. tools/bench/passthrough: 1.1-1.3x QEMU
+	 * where the loop gave 0.9-1.2x. The invalq keeps its own thread.
+	 */
+	m->viommu_dev.mmio.notify_on_vcpu = true;
 	return virtio_window_fill(m, &w, &m->viommu_dev.mmio, "virtio-iommu");
 }
 
@@ -226,7 +232,8 @@ static bool kick_readable(void *opaque, int fd)
 /*
  * Every queue's notification becomes an eventfd KVM signals in the kernel: the vCPU goes
  * straight back to the guest and the io loop does the device work. A device whose work never
- * waits (notify_on_vcpu) keeps the exit and serves it on the vCPU thread instead.
+ * waits, or whose driver waits for each request (notify_on_vcpu), keeps the exit and serves it
+ * on the vCPU thread instead.
  */
 int machine_add_kicks(struct machine *m)
 {

@@ -19,7 +19,8 @@ static const struct seccomp_rule vcpu_rules[] = {
 	{ "ioctl", "KVM_RUN; KVM_IRQ_LINE; register reads for error reports; MSI-X: "
 		   "KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS; a passthrough BAR's memory "
 		   "slot leaves and returns with memory decoding (KVM_SET_USER_MEMORY_REGION); "
-		   "TCSETS from the SIGSYS report" },
+		   "TCSETS from the SIGSYS report; virtio-iommu requests: IOMMU_IOAS_MAP/UNMAP, "
+		   "HWPT allocation" },
 	{ "write", "UART output to the console; log lines; virtio-net transmits to its tap" },
 	{ "read", "virtio-net reads its tap when the driver posts receive buffers" },
 	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
