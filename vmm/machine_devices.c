@@ -145,8 +145,8 @@ static int machine_add_viommu(struct machine *m)
 	m->has_viommu_dev = true;
 	/*
 	 * A driver waits for each request (Linux spins on the used ring): serving it on the
-	 * vCPU that notified saves waking the io loop. tools/bench/passthrough: 1.1-1.3x QEMU
-	 * where the loop gave 0.9-1.2x. The invalq keeps its own thread.
+	 * vCPU that notified saves waking the io loop (README: tools/bench/viommu and
+	 * passthrough). The invalq keeps its own thread.
 	 */
 	m->viommu_dev.mmio.notify_on_vcpu = true;
 	return virtio_window_fill(m, &w, &m->viommu_dev.mmio, "virtio-iommu");

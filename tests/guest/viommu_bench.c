@@ -75,7 +75,7 @@ static struct result bench_mmio_read(uint64_t n)
 	return summarize(n, 1);
 }
 
-/* QueueNotify of the request queue with nothing new in it: KVM signals an ioeventfd. */
+/* QueueNotify of the request queue with nothing new in it: an exit, or an ioeventfd signal. */
 static struct result bench_empty_notify(uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
@@ -210,7 +210,7 @@ int viommu_bench(uint64_t iters, uint64_t endpoint)
 	serial_printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 		      "---------------------:", "-----------:", "-----------:");
 	row("null MMIO exit ", vtrans_probe_name(&dev.t), &mmio, "reads/s");
-	row("", "QueueNotify, nothing queued (ioeventfd)", &notify, "writes/s");
+	row("", "QueueNotify, nothing queued", &notify, "writes/s");
 	row("", "MAP+UNMAP 4 KiB, one request per notify", &pair, "pairs/s");
 	for (unsigned int i = 0; i < ARRAY_SIZE(batches) && 2 * batches[i] <= dev.rq.size; i++) {
 		unsigned int b = batches[i];
