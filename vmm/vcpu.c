@@ -134,6 +134,23 @@ static void vcpu_report(struct vcpu *vcpu, const char *what)
 	vcpu_report_as(vcpu, what, true);
 }
 
+/*
+ * A triple fault: where it happened is what a kernel developer needs first. On AMD, KVM
+ * resets the vCPU on the way out (the VMCB is undefined after a shutdown), so what it would
+ * show is the reset state: say that instead.
+ */
+static void vcpu_report_shutdown(struct vcpu *vcpu)
+{
+	struct kvm_sregs s;
+
+	if (!ioctl(vcpu->fd, KVM_GET_SREGS, &s) && !(s.cr0 & X86_CR0_PE) && s.cs.base == 0xffff0000)
+		pr_info("vCPU %u: shutdown (a triple fault); KVM reset the vCPU, so where it "
+			"happened is gone",
+			vcpu->index);
+	else
+		vcpu_report_as(vcpu, "shutdown (a triple fault)", false);
+}
+
 static void vcpu_handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -192,8 +209,7 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		}
 		return false;
 	case KVM_EXIT_SHUTDOWN:
-		/* A triple fault: where it happened is what a kernel developer needs first. */
-		vcpu_report_as(vcpu, "shutdown (a triple fault)", false);
+		vcpu_report_shutdown(vcpu);
 		vm_request_stop(vm, VM_STOP_RESET);
 		return false;
 	case KVM_EXIT_HLT:
