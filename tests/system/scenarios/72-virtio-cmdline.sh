@@ -21,7 +21,7 @@ for acpi in off on; do
 		-m 256M -c 2 --virtio-cmdline --disk "$img" --rng \
 		-p "console=ttyS0 quiet panic=-1 $param -- sh -c \"$report\"" </dev/null 2>&1)
 	rc=$?
-	echo "$out" | grep -E '^(cpus|vda|rng) |virtio-mmio|MP-table|RSDP|Kernel panic'
+	echo "$out" | grep -E '^(cpus|vda|rng) |virtio-mmio|MP-table|RSDP|Kernel panic|^nestvm:'
 	m="acpi $acpi"
 	check '[ $rc -eq 4 ]' "$m: the guest reboots instead of powering off, nestvm exits 4 (got $rc)"
 	check '! echo "$out" | grep -q "Kernel panic"' "$m: no kernel panic"
