@@ -21,6 +21,7 @@
 #include "iommu/uapi_compat.h"
 #include "iommu/viommu.h"
 #include "vmm/fault_inject.h"
+#include "viommu_reqs.h"
 #include "expect.h"
 
 #define PAGE 0x1000ULL
@@ -48,57 +49,6 @@ static int mock_attach_pt(void *dev, uint32_t pt_id)
 	if (!ret)
 		d->pt = pt_id;
 	return ret;
-}
-
-static uint8_t send(const void *req, size_t len)
-{
-	uint8_t tail[4] = { 0xff };
-	size_t rl = 0;
-
-	if (viommu_handle_request(v, req, len, tail, sizeof(tail), &rl) || rl != 4)
-		return 0xff;
-	return tail[0];
-}
-
-static uint8_t attach(uint32_t domain, uint32_t ep, uint32_t flags)
-{
-	struct virtio_iommu_req_attach r = { .head.type = VIRTIO_IOMMU_T_ATTACH };
-
-	r.domain = htole32(domain);
-	r.endpoint = htole32(ep);
-	r.flags = htole32(flags);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
-static uint8_t detach(uint32_t domain, uint32_t ep)
-{
-	struct virtio_iommu_req_detach r = { .head.type = VIRTIO_IOMMU_T_DETACH };
-
-	r.domain = htole32(domain);
-	r.endpoint = htole32(ep);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
-static uint8_t map(uint32_t domain, uint64_t start, uint64_t end, uint64_t phys, uint32_t flags)
-{
-	struct virtio_iommu_req_map r = { .head.type = VIRTIO_IOMMU_T_MAP };
-
-	r.domain = htole32(domain);
-	r.virt_start = htole64(start);
-	r.virt_end = htole64(end);
-	r.phys_start = htole64(phys);
-	r.flags = htole32(flags);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
-static uint8_t unmap(uint32_t domain, uint64_t start, uint64_t end)
-{
-	struct virtio_iommu_req_unmap r = { .head.type = VIRTIO_IOMMU_T_UNMAP };
-
-	r.domain = htole32(domain);
-	r.virt_start = htole64(start);
-	r.virt_end = htole64(end);
-	return send(&r, sizeof(r) - sizeof(r.tail));
 }
 
 /* PROBE of @ep: the RESV_MEM properties into @m (up to 10); returns the status. */
@@ -130,8 +80,8 @@ static void bench(uint32_t domain, uint32_t ioas, uint8_t *ram)
 
 	t0 = now();
 	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		bad += map(domain, IOVA, IOVA + PAGE - 1, GPA0, RW) != VIRTIO_IOMMU_S_OK;
-		bad += unmap(domain, IOVA, IOVA + PAGE - 1) != VIRTIO_IOMMU_S_OK;
+		bad += vreq_map(v, domain, IOVA, IOVA + PAGE - 1, GPA0, RW) != VIRTIO_IOMMU_S_OK;
+		bad += vreq_unmap(v, domain, IOVA, IOVA + PAGE - 1) != VIRTIO_IOMMU_S_OK;
 	}
 	t_model = now() - t0;
 	t0 = now();
@@ -222,16 +172,16 @@ int main(void)
 	       VIOMMU_MSI_END + 1);
 
 	/* ATTACH: both endpoints in domain 1 share one IOAS. */
-	EXPECT(attach(1, 1, 0) == VIRTIO_IOMMU_S_OK, "ATTACH endpoint 1 to domain 1");
+	EXPECT(vreq_attach(v, 1, 1, 0) == VIRTIO_IOMMU_S_OK, "ATTACH endpoint 1 to domain 1");
 	dom1_ioas = da.pt;
 	EXPECT(dom1_ioas && dom1_ioas != identity, "device A is on domain 1's IOAS %u", dom1_ioas);
 	EXPECT(mock_check_map(fd, da.md.hwpt_id, GPA0, PAGE, ram0) == -EINVAL,
 	       "a fresh domain maps nothing (identity gone from the device)");
-	EXPECT(attach(1, 2, 0) == VIRTIO_IOMMU_S_OK && db.pt == dom1_ioas,
+	EXPECT(vreq_attach(v, 1, 2, 0) == VIRTIO_IOMMU_S_OK && db.pt == dom1_ioas,
 	       "ATTACH endpoint 2 to domain 1: the same IOAS");
 
 	/* MAP across the two RAM regions: two kernel maps, one mapping. */
-	EXPECT(map(1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_map(v, 1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_OK,
 	       "MAP 8 KiB over the boundary of the two RAM regions");
 	EXPECT(!mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0 + RAM_SIZE - PAGE) &&
 		   !mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1),
@@ -242,23 +192,23 @@ int main(void)
 	EXPECT(ioas_backend_count(be) == 1, "one mapping held");
 
 	/* Errors. */
-	EXPECT(map(1, IOVA + PAGE, IOVA + 3 * PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
+	EXPECT(vreq_map(v, 1, IOVA + PAGE, IOVA + 3 * PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
 	       "MAP overlapping a mapping: INVAL");
-	EXPECT(map(1, 0x1000, 0x1fff, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
+	EXPECT(vreq_map(v, 1, 0x1000, 0x1fff, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
 	       "MAP into device A's reserved hole: INVAL");
-	EXPECT(map(1, IOVA + 16 * PAGE, IOVA + 17 * PAGE - 1, GPA0, RW | VIRTIO_IOMMU_MAP_F_MMIO) ==
-		   VIRTIO_IOMMU_S_UNSUPP,
+	EXPECT(vreq_map(v, 1, IOVA + 16 * PAGE, IOVA + 17 * PAGE - 1, GPA0,
+			RW | VIRTIO_IOMMU_MAP_F_MMIO) == VIRTIO_IOMMU_S_UNSUPP,
 	       "MAP with MMIO for VFIO endpoints: UNSUPP");
-	EXPECT(map(1, IOVA + 16 * PAGE, IOVA + 17 * PAGE - 1, GPA1 + RAM_SIZE, RW) ==
+	EXPECT(vreq_map(v, 1, IOVA + 16 * PAGE, IOVA + 17 * PAGE - 1, GPA1 + RAM_SIZE, RW) ==
 		   VIRTIO_IOMMU_S_RANGE,
 	       "MAP of memory that is not guest RAM: RANGE");
-	EXPECT(unmap(1, IOVA, IOVA + PAGE - 1) == VIRTIO_IOMMU_S_RANGE,
+	EXPECT(vreq_unmap(v, 1, IOVA, IOVA + PAGE - 1) == VIRTIO_IOMMU_S_RANGE,
 	       "UNMAP splitting the mapping: RANGE");
 	EXPECT(!mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0 + RAM_SIZE - PAGE),
 	       "and it is still mapped in the kernel");
 
 	/* UNMAP. */
-	EXPECT(unmap(1, IOVA - PAGE, IOVA + 4 * PAGE - 1) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_unmap(v, 1, IOVA - PAGE, IOVA + 4 * PAGE - 1) == VIRTIO_IOMMU_S_OK,
 	       "UNMAP a range holding the mapping");
 	EXPECT(mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0 + RAM_SIZE - PAGE) == -EINVAL &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1) == -EINVAL,
@@ -267,59 +217,64 @@ int main(void)
 	EXPECT(ret == -ENOENT, "the IOAS holds nothing there (IOMMU_IOAS_UNMAP: %s)",
 	       strerror(-ret));
 	EXPECT(ioas_backend_count(be) == 0, "no mapping held");
-	EXPECT(unmap(1, IOVA, IOVA + PAGE - 1) == VIRTIO_IOMMU_S_OK, "UNMAP of nothing: OK");
+	EXPECT(vreq_unmap(v, 1, IOVA, IOVA + PAGE - 1) == VIRTIO_IOMMU_S_OK,
+	       "UNMAP of nothing: OK");
 	/* Several mappings, one with no access (never in the kernel), gone in one UNMAP. */
-	EXPECT(map(1, IOVA, IOVA + PAGE - 1, GPA0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK &&
-		   map(1, IOVA + PAGE, IOVA + 2 * PAGE - 1, GPA0, 0) == VIRTIO_IOMMU_S_OK &&
-		   map(1, IOVA + 4 * PAGE, IOVA + 8 * PAGE - 1, GPA1, RW) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_map(v, 1, IOVA, IOVA + PAGE - 1, GPA0, VIRTIO_IOMMU_MAP_F_READ) ==
+		       VIRTIO_IOMMU_S_OK &&
+		   vreq_map(v, 1, IOVA + PAGE, IOVA + 2 * PAGE - 1, GPA0, 0) == VIRTIO_IOMMU_S_OK &&
+		   vreq_map(v, 1, IOVA + 4 * PAGE, IOVA + 8 * PAGE - 1, GPA1, RW) ==
+		       VIRTIO_IOMMU_S_OK,
 	       "three MAPs (read-only, no access, read-write)");
 	EXPECT(!mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0) &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram0) == -EINVAL &&
 		   !mock_check_map(fd, da.md.hwpt_id, IOVA + 4 * PAGE, 4 * PAGE, ram1),
 	       "the kernel maps the two with access, not the one without");
-	EXPECT(unmap(1, 0, (1ULL << 48) - 1) == VIRTIO_IOMMU_S_OK && ioas_backend_count(be) == 0 &&
+	EXPECT(vreq_unmap(v, 1, 0, (1ULL << 48) - 1) == VIRTIO_IOMMU_S_OK &&
+		   ioas_backend_count(be) == 0 &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0) == -EINVAL &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA + 4 * PAGE, PAGE, ram1) == -EINVAL,
 	       "UNMAP of the whole input range takes them all");
 
 	/* Kernel failures, injected (vmm/fault_inject.h): each reaches the guest as a status. */
 	EXPECT(!fault_inject_parse("ioas_map:ENOMEM:after=1:times=1", err, sizeof(err)) &&
-		   map(1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_NOMEM &&
+		   vreq_map(v, 1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) ==
+		       VIRTIO_IOMMU_S_NOMEM &&
 		   ioas_backend_count(be) == 0 &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA, PAGE, ram0 + RAM_SIZE - PAGE) == -EINVAL,
 	       "IOMMU_IOAS_MAP of a MAP's second region failing (ENOMEM): NOMEM, the first "
 	       "region's map undone, nothing held");
-	EXPECT(map(1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_OK &&
+	EXPECT(vreq_map(v, 1, IOVA, IOVA + 2 * PAGE - 1, GPA1 - PAGE, RW) == VIRTIO_IOMMU_S_OK &&
 		   !mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1),
 	       "the same MAP again: OK, mapped");
 	EXPECT(!fault_inject_parse("ioas_unmap:EIO:times=1", err, sizeof(err)) &&
-		   unmap(1, IOVA, IOVA + 2 * PAGE - 1) == VIRTIO_IOMMU_S_DEVERR &&
+		   vreq_unmap(v, 1, IOVA, IOVA + 2 * PAGE - 1) == VIRTIO_IOMMU_S_DEVERR &&
 		   ioas_backend_count(be) == 1 &&
 		   !mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1),
 	       "IOMMU_IOAS_UNMAP failing (EIO): DEVERR, the mapping still held and mapped");
-	EXPECT(unmap(1, IOVA, IOVA + 2 * PAGE - 1) == VIRTIO_IOMMU_S_OK &&
+	EXPECT(vreq_unmap(v, 1, IOVA, IOVA + 2 * PAGE - 1) == VIRTIO_IOMMU_S_OK &&
 		   ioas_backend_count(be) == 0 &&
 		   mock_check_map(fd, da.md.hwpt_id, IOVA + PAGE, PAGE, ram1) == -EINVAL,
 	       "the same UNMAP again: OK, gone");
 	EXPECT(!fault_inject_parse("ioas_map:EFAULT:times=1", err, sizeof(err)) &&
-		   map(1, IOVA, IOVA + PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_DEVERR &&
+		   vreq_map(v, 1, IOVA, IOVA + PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_DEVERR &&
 		   ioas_backend_count(be) == 0,
 	       "IOMMU_IOAS_MAP failing otherwise (EFAULT): DEVERR, nothing held");
 	EXPECT(!fault_inject_parse("ioas_alloc:ENOMEM:times=1", err, sizeof(err)) &&
-		   attach(5, 2, 0) == VIRTIO_IOMMU_S_NOMEM && db.pt == dom1_ioas,
+		   vreq_attach(v, 5, 2, 0) == VIRTIO_IOMMU_S_NOMEM && db.pt == dom1_ioas,
 	       "IOMMU_IOAS_ALLOC failing: ATTACH to a new domain is NOMEM, device B stays put");
 	fault_inject_parse(NULL, err, sizeof(err));
 
 	/* Kernel refusal: endpoint 2 has no reserved regions reported, its aperture still holds. */
-	EXPECT(attach(2, 2, 0) == VIRTIO_IOMMU_S_OK && db.pt != dom1_ioas,
+	EXPECT(vreq_attach(v, 2, 2, 0) == VIRTIO_IOMMU_S_OK && db.pt != dom1_ioas,
 	       "ATTACH endpoint 2 to domain 2 (out of domain 1)");
-	EXPECT(map(2, 0x1000, 0x1fff, GPA0, RW) == VIRTIO_IOMMU_S_INVAL &&
-		   map(2, 0x2000, 0x2fff, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
+	EXPECT(vreq_map(v, 2, 0x1000, 0x1fff, GPA0, RW) == VIRTIO_IOMMU_S_INVAL &&
+		   vreq_map(v, 2, 0x2000, 0x2fff, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
 	       "MAP outside the mock aperture, refused by the kernel: INVAL (logged once)");
 	EXPECT(ioas_backend_count(be) == 0, "nothing held after the refusals");
 
 	/* DETACH follows config.bypass. */
-	EXPECT(detach(1, 1) == VIRTIO_IOMMU_S_OK && da.pt == identity,
+	EXPECT(vreq_detach(v, 1, 1) == VIRTIO_IOMMU_S_OK && da.pt == identity,
 	       "DETACH with config.bypass 1: device A back on the identity IOAS");
 	ret = iommufd_destroy(fd, dom1_ioas);
 	EXPECT(ret == -ENOENT, "domain 1 died with its last endpoint, and its IOAS (%s)",
@@ -330,23 +285,24 @@ int main(void)
 	EXPECT(
 	    blocked != identity && mock_check_map(fd, da.md.hwpt_id, GPA0, PAGE, ram0) == -EINVAL,
 	    "config.bypass 0: the unattached device A is blocked (IOAS %u maps nothing)", blocked);
-	EXPECT(detach(2, 2) == VIRTIO_IOMMU_S_OK && db.pt == blocked,
+	EXPECT(vreq_detach(v, 2, 2) == VIRTIO_IOMMU_S_OK && db.pt == blocked,
 	       "DETACH with config.bypass 0: device B blocked too");
-	EXPECT(detach(2, 2) == VIRTIO_IOMMU_S_INVAL, "DETACH again: INVAL");
+	EXPECT(vreq_detach(v, 2, 2) == VIRTIO_IOMMU_S_INVAL, "DETACH again: INVAL");
 
 	/* A bypass domain is the identity IOAS. */
-	EXPECT(attach(3, 1, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_OK && da.pt == identity,
+	EXPECT(vreq_attach(v, 3, 1, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_OK &&
+		   da.pt == identity,
 	       "ATTACH to a bypass domain: the identity IOAS");
 	EXPECT(!mock_check_map(fd, da.md.hwpt_id, GPA0, RAM_SIZE, ram0) &&
 		   !mock_check_map(fd, da.md.hwpt_id, GPA1, RAM_SIZE, ram1),
 	       "the bypass domain maps all fake guest RAM at IOVA = GPA");
-	EXPECT(map(3, IOVA, IOVA + PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
+	EXPECT(vreq_map(v, 3, IOVA, IOVA + PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
 	       "MAP into a bypass domain: INVAL");
-	EXPECT(attach(3, 9, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_NOENT,
+	EXPECT(vreq_attach(v, 3, 9, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_NOENT,
 	       "ATTACH of an unknown endpoint: NOENT");
 
 	/* Benchmark on domain 4 (device B's own IOAS). */
-	EXPECT(attach(4, 2, 0) == VIRTIO_IOMMU_S_OK, "ATTACH endpoint 2 to domain 4");
+	EXPECT(vreq_attach(v, 4, 2, 0) == VIRTIO_IOMMU_S_OK, "ATTACH endpoint 2 to domain 4");
 	bench(4, db.pt, ram0);
 
 	/* Reset: everything unattached, blocked (bypass 0 kept). */

@@ -26,6 +26,7 @@
 #include "vmm/log.h"
 #include "vmm/test_endpoint.h"
 #include "expect.h"
+#include "viommu_reqs.h"
 
 #define PAGE 0x1000ULL
 #define RAM_SIZE (2ULL << 20)
@@ -98,68 +99,16 @@ static const struct nested_observer observer = { .created = on_created, .destroy
 
 /* ---- requests ---- */
 
-static uint8_t send(const void *req, size_t len)
-{
-	uint8_t tail[4] = { 0xff };
-	size_t rl = 0;
-
-	if (viommu_handle_request(v, req, len, tail, sizeof(tail), &rl) || rl != 4)
-		return 0xff;
-	return tail[0];
-}
-
-static uint8_t attach_table(uint32_t domain, uint32_t ep, uint16_t format, uint64_t root,
-			    uint64_t format_flags, uint16_t flags, uint32_t pasid)
-{
-	struct virtio_iommu_req_attach_table r = { .head.type = VIRTIO_IOMMU_T_ATTACH_TABLE };
-
-	r.domain = htole32(domain);
-	r.endpoint = htole32(ep);
-	r.pasid = htole32(pasid);
-	r.table = htole64(root);
-	r.format_flags = htole64(format_flags);
-	r.format = htole16(format);
-	r.flags = htole16(flags);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
 static uint8_t mock_table(uint32_t domain, uint32_t ep, uint32_t iotlb)
 {
-	return attach_table(domain, ep, VIRTIO_IOMMU_FORMAT_SELFTEST, GPA0, iotlb, 0, 0);
-}
-
-static uint8_t detach(uint32_t domain, uint32_t ep)
-{
-	struct virtio_iommu_req_detach r = { .head.type = VIRTIO_IOMMU_T_DETACH };
-
-	r.domain = htole32(domain);
-	r.endpoint = htole32(ep);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
-static struct virtio_iommu_req_invalidate inval_req(uint32_t domain, uint8_t scope,
-						    uint64_t address, uint64_t size)
-{
-	struct virtio_iommu_req_invalidate r = { .head.type = VIRTIO_IOMMU_T_INVALIDATE };
-
-	r.domain = htole32(domain);
-	r.scope = scope;
-	r.address = htole64(address);
-	r.size = htole64(size);
-	return r;
-}
-
-static uint8_t invalidate(uint32_t domain, uint8_t scope, uint64_t address, uint64_t size)
-{
-	struct virtio_iommu_req_invalidate r = inval_req(domain, scope, address, size);
-
-	return send(&r, sizeof(r) - sizeof(r.tail));
+	return vreq_attach_table(v, domain, ep, VIRTIO_IOMMU_FORMAT_SELFTEST, GPA0, iotlb, 0, 0);
 }
 
 /* A RANGE of one page that names mock IOTLB slot @slot. */
 static struct virtio_iommu_req_invalidate slot_req(uint32_t domain, unsigned int slot)
 {
-	return inval_req(domain, VIRTIO_IOMMU_INVAL_S_RANGE, 0x100000 + slot * PAGE, PAGE);
+	return vreq_invalidate_req(domain, VIRTIO_IOMMU_INVAL_S_RANGE, 0x100000 + slot * PAGE,
+				   PAGE);
 }
 
 /* Sends @n INVALIDATEs as one invalq batch; statuses into @status. */
@@ -243,14 +192,16 @@ static void test_endpoint_phase(const struct gmem *mem)
 	viommu_set_features(v, viommu_features(v));
 	EXPECT(mock_table(20, TEST_ENDPOINT_ID, TAG2) == VIRTIO_IOMMU_S_OK,
 	       "test endpoint: ATTACH_TABLE to domain 20: OK");
-	EXPECT(invalidate(20, VIRTIO_IOMMU_INVAL_S_RANGE, 0x3000, PAGE) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_invalidate(v, 20, VIRTIO_IOMMU_INVAL_S_RANGE, 0x3000, PAGE) ==
+		   VIRTIO_IOMMU_S_OK,
 	       "test endpoint: INVALIDATE RANGE of slot 3: OK");
 	viommu_invalidate_batch(v, (const void *[]){ &reqs[0], &reqs[1] },
 				(size_t[]){ sizeof(reqs[0]) - 4, sizeof(reqs[1]) - 4 }, 2, status);
 	EXPECT(!status[0] && !status[1], "test endpoint: a batch for slots 0 and 1: OK");
-	EXPECT(invalidate(20, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_invalidate(v, 20, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_OK,
 	       "test endpoint: INVALIDATE DOMAIN: OK");
-	EXPECT(detach(20, TEST_ENDPOINT_ID) == VIRTIO_IOMMU_S_OK, "test endpoint: DETACH: OK");
+	EXPECT(vreq_detach(v, 20, TEST_ENDPOINT_ID) == VIRTIO_IOMMU_S_OK,
+	       "test endpoint: DETACH: OK");
 	viommu_destroy(v);
 	test_endpoint_destroy(&te);
 	log_debug_enabled = false;
@@ -345,12 +296,12 @@ int main(void)
 	EXPECT(ret == -EBUSY, "the NEST_PARENT is in use under it (%s)", strerror(-ret));
 
 	/* INVALIDATE */
-	EXPECT(invalidate(10, VIRTIO_IOMMU_INVAL_S_RANGE, 0x7000 + 0x2000, PAGE) ==
+	EXPECT(vreq_invalidate(v, 10, VIRTIO_IOMMU_INVAL_S_RANGE, 0x7000 + 0x2000, PAGE) ==
 		   VIRTIO_IOMMU_S_OK,
 	       "INVALIDATE RANGE [0x9000, +4K): OK");
 	EXPECT(iotlb_is(h10, (uint32_t[]){ TAG, 0, TAG, TAG }),
 	       "it flushed exactly slot (0x9000 >> 12) & 3 = 1");
-	EXPECT(invalidate(10, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_invalidate(v, 10, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_OK,
 	       "INVALIDATE DOMAIN: OK");
 	EXPECT(iotlb_is(h10, (uint32_t[]){ 0, 0, 0, 0 }), "it flushed every slot");
 
@@ -402,32 +353,33 @@ int main(void)
 	       "slot 3 (only request 5 named it) kept, the others flushed");
 
 	/* Bad inputs. */
-	EXPECT(attach_table(14, 1, 0x42, GPA0, 0, 0, 0) == VIRTIO_IOMMU_S_INVAL,
+	EXPECT(vreq_attach_table(v, 14, 1, 0x42, GPA0, 0, 0, 0) == VIRTIO_IOMMU_S_INVAL,
 	       "ATTACH_TABLE with a format nobody knows: INVAL");
-	EXPECT(attach_table(14, 1, VIRTIO_IOMMU_FORMAT_VTD_S1, GPA0, 0, 0, 0) ==
+	EXPECT(vreq_attach_table(v, 14, 1, VIRTIO_IOMMU_FORMAT_VTD_S1, GPA0, 0, 0, 0) ==
 		   VIRTIO_IOMMU_S_UNSUPP,
 	       "ATTACH_TABLE VT-d S1 to the mock, which did not report it: UNSUPP");
-	EXPECT(attach_table(14, 1, VIRTIO_IOMMU_FORMAT_SELFTEST, GPA0, TAG,
-			    VIRTIO_IOMMU_TABLE_F_PASID, 1) == VIRTIO_IOMMU_S_RANGE,
+	EXPECT(vreq_attach_table(v, 14, 1, VIRTIO_IOMMU_FORMAT_SELFTEST, GPA0, TAG,
+				 VIRTIO_IOMMU_TABLE_F_PASID, 1) == VIRTIO_IOMMU_S_RANGE,
 	       "ATTACH_TABLE with a PASID (pasid_bits 0): RANGE");
-	EXPECT(attach_table(99, 7, VIRTIO_IOMMU_FORMAT_SELFTEST, GPA0, TAG, 0, 0) ==
+	EXPECT(vreq_attach_table(v, 99, 7, VIRTIO_IOMMU_FORMAT_SELFTEST, GPA0, TAG, 0, 0) ==
 		   VIRTIO_IOMMU_S_NOENT,
 	       "ATTACH_TABLE of an unknown endpoint: NOENT");
-	EXPECT(invalidate(77, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_NOENT,
+	EXPECT(vreq_invalidate(v, 77, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_NOENT,
 	       "INVALIDATE of an unknown domain: NOENT");
-	EXPECT(invalidate(13, VIRTIO_IOMMU_INVAL_S_RANGE, 0x1000, 0) == VIRTIO_IOMMU_S_INVAL,
+	EXPECT(vreq_invalidate(v, 13, VIRTIO_IOMMU_INVAL_S_RANGE, 0x1000, 0) ==
+		   VIRTIO_IOMMU_S_INVAL,
 	       "INVALIDATE RANGE of size 0: INVAL");
 	EXPECT(da.pt == h13 && nr_created == 3 && hwpts() == 2,
 	       "no bad request moved A or made a HWPT");
 
 	/* DETACH: the domain and its HWPT go away, the devices go back to identity. */
-	EXPECT(detach(13, 1) == VIRTIO_IOMMU_S_OK, "DETACH A from domain 13: OK");
+	EXPECT(vreq_detach(v, 13, 1) == VIRTIO_IOMMU_S_OK, "DETACH A from domain 13: OK");
 	EXPECT(da.pt == identity && last_destroyed == h13 &&
 		   mock_check_iotlb(fd, h13, 0, 0) == -ENOENT,
 	       "A is back on the identity IOAS and HWPT %u is gone", h13);
-	EXPECT(invalidate(13, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_NOENT,
+	EXPECT(vreq_invalidate(v, 13, VIRTIO_IOMMU_INVAL_S_DOMAIN, 0, 0) == VIRTIO_IOMMU_S_NOENT,
 	       "INVALIDATE of the detached domain: NOENT");
-	EXPECT(detach(10, 2) == VIRTIO_IOMMU_S_OK && db.pt == identity && hwpts() == 0 &&
+	EXPECT(vreq_detach(v, 10, 2) == VIRTIO_IOMMU_S_OK && db.pt == identity && hwpts() == 0 &&
 		   nr_destroyed == 3,
 	       "DETACH B: domain 10 and HWPT %u gone too", h10);
 

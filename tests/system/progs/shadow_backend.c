@@ -30,6 +30,7 @@
 #include "vfio/vfio_cdev.h"
 #include "vfio/vfio_sysfs.h"
 #include "expect.h"
+#include "viommu_reqs.h"
 
 #define KB4 0x1000ULL
 #define MB2 0x200000ULL
@@ -58,45 +59,9 @@ static struct gmem mem;
 static uint64_t next_table = ROOT + KB4;
 static uint8_t *scratch; /* a page for the presence checks */
 
-static uint8_t send(const void *req, size_t len)
-{
-	uint8_t tail[4] = { 0xff };
-	size_t rl = 0;
-
-	if (viommu_handle_request(v, req, len, tail, sizeof(tail), &rl) || rl != 4)
-		return 0xff;
-	return tail[0];
-}
-
 static uint8_t attach_table(uint32_t domain, uint32_t ep, uint64_t root)
 {
-	struct virtio_iommu_req_attach_table r = { .head.type = VIRTIO_IOMMU_T_ATTACH_TABLE };
-
-	r.domain = htole32(domain);
-	r.endpoint = htole32(ep);
-	r.table = htole64(root);
-	r.format = htole16(VIRTIO_IOMMU_FORMAT_VTD_S1);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
-static uint8_t invalidate(uint32_t domain, uint8_t scope, uint64_t addr, uint64_t size)
-{
-	struct virtio_iommu_req_invalidate r = { .head.type = VIRTIO_IOMMU_T_INVALIDATE };
-
-	r.domain = htole32(domain);
-	r.scope = scope;
-	r.address = htole64(addr);
-	r.size = htole64(size);
-	return send(&r, sizeof(r) - sizeof(r.tail));
-}
-
-static uint8_t detach(uint32_t domain, uint32_t ep)
-{
-	struct virtio_iommu_req_detach r = { .head.type = VIRTIO_IOMMU_T_DETACH };
-
-	r.domain = htole32(domain);
-	r.endpoint = htole32(ep);
-	return send(&r, sizeof(r) - sizeof(r.tail));
+	return vreq_attach_table(v, domain, ep, VIRTIO_IOMMU_FORMAT_VTD_S1, root, 0, 0, 0);
 }
 
 /* PROBE of @ep: its TABLE_FORMAT property into *@tf; false when there is none. */
@@ -342,7 +307,8 @@ int main(int argc, char **argv)
 
 	/* The guest unmaps A's second page and invalidates it. */
 	leaf(IOVA_A + KB4, 0, 1, 0);
-	EXPECT(invalidate(1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_A + KB4, KB4) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_invalidate(v, 1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_A + KB4, KB4) ==
+		   VIRTIO_IOMMU_S_OK,
 	       "INVALIDATE A's second page after unmapping it");
 	EXPECT(absent(shadow_ioas, IOVA_A + KB4) && present(shadow_ioas, IOVA_A) &&
 		   reads_as(afd, IOVA_A, PG_A, 64),
@@ -352,14 +318,15 @@ int main(int argc, char **argv)
 
 	/* B becomes writable on another page. */
 	leaf(IOVA_B, PG_B2, 1, P | RW);
-	EXPECT(invalidate(1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_B, KB4) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_invalidate(v, 1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_B, KB4) == VIRTIO_IOMMU_S_OK,
 	       "INVALIDATE B after remapping it read-write elsewhere");
 	EXPECT(reads_as(afd, IOVA_B, PG_B2, 64) && !writes_to(afd, IOVA_B + 8, PG_B2 + 8),
 	       "B moved: reads and writes reach the new page");
 
 	/* C moves; the guest invalidates one 4 KiB page inside it: all of C is re-synced. */
 	leaf(IOVA_C, PG_C2, 2, P);
-	EXPECT(invalidate(1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_C + 0x5000, KB4) == VIRTIO_IOMMU_S_OK,
+	EXPECT(vreq_invalidate(v, 1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_C + 0x5000, KB4) ==
+		   VIRTIO_IOMMU_S_OK,
 	       "INVALIDATE 4 KiB inside the 2 MiB leaf after moving it");
 	EXPECT(reads_as(afd, IOVA_C, PG_C2, 64) &&
 		   reads_as(afd, IOVA_C + MB2 - 64, PG_C2 + MB2 - 64, 64),
@@ -369,13 +336,14 @@ int main(int argc, char **argv)
 
 	/* A hostile entry: the invalidate fails, the rest stays. */
 	*entry(table_for(IOVA_C, 2), idx(IOVA_C, 2)) = htole64(PG_C2 | (2 * KB4) | P | PS);
-	EXPECT(invalidate(1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_C, MB2) == VIRTIO_IOMMU_S_IOERR,
+	EXPECT(vreq_invalidate(v, 1, VIRTIO_IOMMU_INVAL_S_RANGE, IOVA_C, MB2) ==
+		   VIRTIO_IOMMU_S_IOERR,
 	       "INVALIDATE over a misaligned 2 MiB leaf: IOERR");
 	EXPECT(absent(shadow_ioas, IOVA_C) && present(shadow_ioas, IOVA_A) &&
 		   present(shadow_ioas, IOVA_B),
 	       "C is no longer mapped, A and B are");
 	leaf(IOVA_C, PG_C, 2, P | RW);
-	EXPECT(invalidate(1, VIRTIO_IOMMU_INVAL_S_PASID, 0, 0) == VIRTIO_IOMMU_S_OK &&
+	EXPECT(vreq_invalidate(v, 1, VIRTIO_IOMMU_INVAL_S_PASID, 0, 0) == VIRTIO_IOMMU_S_OK &&
 		   reads_as(afd, IOVA_C + 64, PG_C + 64, 64) && present(shadow_ioas, IOVA_A) &&
 		   present(shadow_ioas, IOVA_B),
 	       "fixed, INVALIDATE of the whole address space: all there again");
@@ -385,7 +353,7 @@ int main(int argc, char **argv)
 
 	/* The access holds the IOAS: it goes before DETACH frees the domain. */
 	close(afd);
-	EXPECT(detach(1, 1) == VIRTIO_IOMMU_S_OK && ep.cur_ioas == identity,
+	EXPECT(vreq_detach(v, 1, 1) == VIRTIO_IOMMU_S_OK && ep.cur_ioas == identity,
 	       "DETACH: the device is back on the identity IOAS");
 	ret = iommufd_destroy(fd, shadow_ioas);
 	EXPECT(ret == -ENOENT, "the shadow IOAS went with the domain (%s)", strerror(-ret));
