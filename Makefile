@@ -12,6 +12,11 @@ ifneq ($(SAN),)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
+# The ThreadSanitizer build (make tsan): the unit tests' threads, in build/tsan.
+ifneq ($(TSAN),)
+CFLAGS += -O1 -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+endif
 # The libFuzzer build (make fuzz, clang only): coverage for the library, the fuzzer's main()
 # only in the targets.
 ifneq ($(FUZZ),)
@@ -35,12 +40,14 @@ GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_SRCS)))
 GUEST_PAYLOAD := $(BUILD)/tests/guest/viommu-guest
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CC ?= clang
+# gcc cannot instrument atomic fences (virtqueue.c has them) for ThreadSanitizer.
+TSAN_CC ?= clang
 FUZZ_SECONDS ?= 10
 
 Q := $(if $(filter 1,$(V)),,@)
 
 .SECONDARY:
-.PHONY: all asan check unit uapi-check demo clean format format-check testhost fuzz fuzz-build
+.PHONY: all asan tsan check unit uapi-check demo clean format format-check testhost fuzz fuzz-build
 all: $(NESTVM) $(PROGS) $(GUEST_PAYLOAD) uapi-check
 
 # vmm/guest-init.sh as a C string, for the initramfs nestvm builds itself.
@@ -126,6 +133,10 @@ unit: $(UNIT)
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/nestvm \
 		build/asan/tests/unit/run-unit
+
+# ThreadSanitizer build of the unit tests, in build/tsan.
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 CC=$(TSAN_CC) build/tsan/tests/unit/run-unit
 
 # libFuzzer targets (tests/fuzz), built with clang and the sanitizers in build/fuzz.
 fuzz-build:

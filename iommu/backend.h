@@ -105,8 +105,10 @@ struct viommu_backend_ops {
 	 * (UNSUPP: the host refuses this table), -ENOMEM (NOMEM), -EINVAL (INVAL).
 	 *
 	 * invalidate: the guest changed its table as @inv[0..@n) say. Runs with the model's lock
-	 * held for reading (so concurrently with translate, and with other invalidate calls for
-	 * other domains, but never with map/unmap/attach/detach), on the invalidation thread.
+	 * held for reading (so concurrently with translate, and with invalidate calls for other
+	 * domains, but never with map/unmap/attach/detach) and the domain's own invalidation lock
+	 * (so never with another invalidate of @domain), on a vCPU (requestq) or the invalq
+	 * thread.
 	 * *@done is how many entries took effect, in order; returns 0 when all did, else the
 	 * errno of entry *@done (the caller reports it and may retry the rest).
 	 */

@@ -4,9 +4,10 @@
  * VT-d answers EOPNOTSUPP to IOMMU_HWPT_ALLOC_NEST_PARENT). Each table domain is an iommufd
  * IOAS of its own: set_table walks the guest's VT-d first-stage table in software
  * (pgtable_x86.h) and mirrors every present leaf into the IOAS with IOMMU_IOAS_MAP of the guest
- * page's host address (writable leaves READABLE|WRITEABLE, the others READABLE); invalidate
- * re-syncs exactly the range it names (widened to the whole IOAS areas it touches, because
- * iommufd cannot unmap part of one); attach moves the device onto the domain's IOAS.
+ * page's host address (writable leaves READABLE|WRITEABLE, the others READABLE), one IOAS
+ * area per leaf; invalidate re-walks the range it names (widened to the whole IOAS areas it
+ * touches, because iommufd cannot unmap part of one) and changes only the areas that differ,
+ * make-before-break; attach moves the device onto the domain's IOAS.
  *
  * Use it as the VFIO table backend next to an ioas backend (backend_ioas.h) for MAP domains,
  * with the same struct ioas_endpoint as endpoint opaque: the ioas backend's unattached op moves
@@ -20,9 +21,10 @@
  * IOVAs at or above the host's address width (table_formats reports that width in
  * address_bits, so the guest knows).
  *
- * Threads: the viommu ops run under the model's lock (backend.h); invalidate of different
- * domains may run at once, so the shared counters are atomic. The other functions are for
- * setup and teardown.
+ * Threads: the viommu ops run under the model's lock (backend.h), and invalidate under the
+ * domain's invalidation lock too, so a domain's state has one thread at a time; invalidate of
+ * different domains may run at once, so the shared counters are atomic. The other functions
+ * are for setup and teardown.
  */
 #ifndef NESTVM_IOMMU_BACKEND_SHADOW_H
 #define NESTVM_IOMMU_BACKEND_SHADOW_H

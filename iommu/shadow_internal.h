@@ -53,11 +53,12 @@ struct shadow_backend {
 bool shadow_log_first(struct shadow_backend *sb, enum shadow_log kind);
 
 /*
- * Makes @d's IOAS hold what the guest table says for [@start, @end] now: the areas that meet
- * the range are unmapped whole, the widened range is walked again and its present leaves
- * mapped. 0; or -EFAULT (bad table), -E2BIG (too many leaves), -ENOSPC (too many areas),
- * -ENOMEM, -EIO (the host refused): the IOAS then holds only leaves that were valid, and its
- * record matches it.
+ * Makes @d's IOAS hold what the guest table says for [@start, @end] now (widened to the areas
+ * that meet it), make-before-break: the range is walked first, and only areas that differ from
+ * what the walk wants are unmapped and mapped; the others are not touched. 0; or -EFAULT (bad
+ * table), -E2BIG (too many leaves), -ENOSPC (too many areas), -ENOMEM, -EIO (the host
+ * refused): the IOAS and its record are then as they were (a host that also refuses the
+ * roll-back is logged, and the record follows the IOAS).
  */
 int shadow_sync(struct shadow_backend *sb, struct shadow_domain *d, uint64_t start, uint64_t end);
 

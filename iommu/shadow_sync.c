@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Mirroring a range of a guest VT-d first-stage table into an IOAS (shadow_internal.h). The
- * domain's maptree records every IOAS area we made, so an invalidated range can be widened to
- * whole areas before IOMMU_IOAS_UNMAP, which refuses to split one.
+ * Mirroring a range of a guest VT-d first-stage table into an IOAS (shadow_internal.h),
+ * make-before-break: the range is walked first, into the areas it should hold, and compared
+ * with the areas it holds; only those that differ are unmapped and mapped again. An area that
+ * is the same before and after is never touched, so a device's DMA into pages the guest left
+ * alone never faults while its neighbours change.
+ *
+ * One area per guest leaf (cut around the MSI doorbell and holes in guest RAM): iommufd can
+ * only unmap whole areas, so an area that spanned several leaves would have to go whole, and
+ * be missing for a moment, whenever one of them changed.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shadow_internal.h"
@@ -12,85 +19,48 @@
 #include "viommu.h"
 #include "vmm/log.h"
 
-/*
- * Adjacent leaves contiguous in IOVA and host address become one area, but only inside one
- * 2 MiB IOVA block: a bigger area would make every later invalidate inside it re-walk and
- * re-map all of it.
- */
-#define COALESCE_SHIFT 21
-
-/* The area being gathered, not yet mapped. */
-struct run {
+/* An IOAS area: one the walk wants, or one the domain's record says the IOAS holds. */
+struct area {
 	uint64_t iova, len, gpa;
 	uint8_t *hva;
-	uint32_t prot;
+	uint32_t prot; /* IOMMU_IOAS_MAP_* */
+	bool keep; /* held and wanted alike: left as it is */
+};
+
+struct area_list {
+	struct area *a;
+	size_t n, cap;
 };
 
 struct sync {
 	struct shadow_backend *sb;
 	struct shadow_domain *d;
-	struct run run;
+	struct area_list want;
 };
+
+static int area_add(struct area_list *l, const struct area *a)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct area *p = realloc(l->a, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->a = p;
+		l->cap = cap;
+	}
+	l->a[l->n++] = *a;
+	return 0;
+}
 
 static uint32_t map_flags(uint32_t prot)
 {
 	return VIOMMU_MAP_READ | (prot & IOMMU_IOAS_MAP_WRITEABLE ? VIOMMU_MAP_WRITE : 0);
 }
 
-/* Maps the gathered run and records it; the run is empty afterwards, whatever happens. */
-static int flush_run(struct sync *s)
+static uint32_t map_prot(uint32_t flags)
 {
-	struct shadow_backend *sb = s->sb;
-	struct run r = s->run;
-	int ret;
-
-	if (!r.len)
-		return 0;
-	s->run.len = 0;
-	if (__atomic_load_n(&sb->stats.areas, __ATOMIC_RELAXED) >= sb->max_areas) {
-		if (shadow_log_first(sb, SLOG_LIMIT))
-			pr_err("viommu shadow: more than %lu IOAS areas in all table domains "
-			       "(further refusals are not logged)",
-			       sb->max_areas);
-		return -ENOSPC;
-	}
-	ret = sb->ops->map(sb->ops_ctx, s->d->ioas_id, r.hva, r.len, r.iova, r.prot);
-	if (ret) {
-		shadow_count(sb, host_errors, 1);
-		if (shadow_log_first(sb, SLOG_MAP))
-			pr_err("viommu shadow: IOMMU_IOAS_MAP of IOVA [%#llx, %#llx] in IOAS %u: "
-			       "%s (further failures are not logged)",
-			       (unsigned long long)r.iova, (unsigned long long)(r.iova + r.len - 1),
-			       s->d->ioas_id, strerror(-ret));
-		return ret == -ENOMEM ? -ENOMEM : -EIO;
-	}
-	shadow_count(sb, maps, 1);
-	ret = maptree_insert(&s->d->areas, r.iova, r.iova + r.len - 1, r.gpa, map_flags(r.prot));
-	if (ret) {
-		/* Unrecorded, it could never be unmapped: take it back now. */
-		sb->ops->unmap(sb->ops_ctx, s->d->ioas_id, r.iova, r.len, NULL);
-		return ret;
-	}
-	shadow_count(sb, areas, 1);
-	return 0;
-}
-
-static int add_chunk(struct sync *s, uint64_t iova, uint64_t gpa, uint8_t *hva, uint64_t len,
-		     uint32_t prot)
-{
-	struct run *r = &s->run;
-	int ret;
-
-	if (r->len && r->prot == prot && r->iova + r->len == iova && r->hva + r->len == hva &&
-	    r->iova >> COALESCE_SHIFT == (iova + len - 1) >> COALESCE_SHIFT) {
-		r->len += len;
-		return 0;
-	}
-	ret = flush_run(s);
-	if (ret)
-		return ret;
-	*r = (struct run){ .iova = iova, .len = len, .gpa = gpa, .hva = hva, .prot = prot };
-	return 0;
+	return IOMMU_IOAS_MAP_READABLE | (flags & VIOMMU_MAP_WRITE ? IOMMU_IOAS_MAP_WRITEABLE : 0);
 }
 
 /*
@@ -113,7 +83,7 @@ static const struct gmem_region *ram_at(const struct gmem *mem, uint64_t gpa, ui
 	return NULL;
 }
 
-/* The part of a leaf at [@iova, @iova + @size): what lies in guest RAM joins the run. */
+/* The part of a leaf at [@iova, @iova + @size): each piece in guest RAM is an area wanted. */
 static int mirror(struct sync *s, uint64_t iova, uint64_t gpa, uint64_t size, uint32_t prot,
 		  bool *skipped)
 {
@@ -134,7 +104,11 @@ static int mirror(struct sync *s, uint64_t iova, uint64_t gpa, uint64_t size, ui
 		chunk = r->size - (at - r->gpa);
 		if (chunk > size - done)
 			chunk = size - done;
-		ret = add_chunk(s, iova + done, at, r->hva + (at - r->gpa), chunk, prot);
+		ret = area_add(&s->want, &(struct area){ .iova = iova + done,
+							 .len = chunk,
+							 .gpa = at,
+							 .hva = r->hva + (at - r->gpa),
+							 .prot = prot });
 		if (ret)
 			return ret;
 		done += chunk;
@@ -175,6 +149,32 @@ static int on_leaf(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size, boo
 				s->d->ioas_id, (unsigned long long)iova, (unsigned long long)gpa);
 	}
 	return ret;
+}
+
+/* Maps area @a and records it; on failure neither the IOAS nor the record has it. */
+static int map_area(struct shadow_backend *sb, struct shadow_domain *d, const struct area *a)
+{
+	int ret = sb->ops->map(sb->ops_ctx, d->ioas_id, a->hva, a->len, a->iova, a->prot);
+
+	if (ret) {
+		shadow_count(sb, host_errors, 1);
+		if (shadow_log_first(sb, SLOG_MAP))
+			pr_err("viommu shadow: IOMMU_IOAS_MAP of IOVA [%#llx, %#llx] in IOAS %u: "
+			       "%s (further failures are not logged)",
+			       (unsigned long long)a->iova,
+			       (unsigned long long)(a->iova + a->len - 1), d->ioas_id,
+			       strerror(-ret));
+		return ret == -ENOMEM ? -ENOMEM : -EIO;
+	}
+	shadow_count(sb, maps, 1);
+	ret = maptree_insert(&d->areas, a->iova, a->iova + a->len - 1, a->gpa, map_flags(a->prot));
+	if (ret) {
+		/* Unrecorded, it could never be unmapped: take it back now. */
+		sb->ops->unmap(sb->ops_ctx, d->ioas_id, a->iova, a->len, NULL);
+		return ret;
+	}
+	shadow_count(sb, areas, 1);
+	return 0;
 }
 
 /*
@@ -218,40 +218,159 @@ static int unmap_areas(struct shadow_backend *sb, struct shadow_domain *d, uint6
 	return ret || got == want ? 0 : -EIO;
 }
 
+/* What the record says the IOAS holds in [@lo, @hi], in IOVA order. */
+static int held_areas(struct shadow_backend *sb, struct shadow_domain *d, uint64_t lo, uint64_t hi,
+		      struct area_list *held)
+{
+	const struct maptree_map *m;
+	int ret;
+
+	for (m = maptree_next(&d->areas, lo); m && m->start <= hi;
+	     m = m->end == UINT64_MAX ? NULL : maptree_next(&d->areas, m->end + 1)) {
+		uint64_t next;
+		const struct gmem_region *r = ram_at(sb->mem, m->gpa, &next);
+
+		ret = area_add(held, &(struct area){ .iova = m->start,
+						     .len = m->end - m->start + 1,
+						     .gpa = m->gpa,
+						     .hva = r ? r->hva + (m->gpa - r->gpa) : NULL,
+						     .prot = map_prot(m->flags) });
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Marks the areas held and wanted alike: both lists are in IOVA order, without overlaps. */
+static void mark_kept(struct area_list *held, struct area_list *want)
+{
+	size_t i = 0, j = 0;
+
+	while (i < held->n && j < want->n) {
+		struct area *h = &held->a[i], *w = &want->a[j];
+
+		if (h->iova < w->iova) {
+			i++;
+		} else if (h->iova > w->iova) {
+			j++;
+		} else {
+			h->keep = w->keep =
+			    h->len == w->len && h->gpa == w->gpa && h->prot == w->prot;
+			i++;
+			j++;
+		}
+	}
+}
+
+/*
+ * A change failed half way: the areas added so far (the first @added of @want that are not
+ * kept) go again, the held ones removed so far (the first @removed of @held) come back.
+ * Failures here are logged by map_area / unmap_areas; the record follows the IOAS either way.
+ */
+static void roll_back(struct shadow_backend *sb, struct shadow_domain *d,
+		      const struct area_list *held, size_t removed, const struct area_list *want,
+		      size_t added)
+{
+	for (size_t j = 0; j < added; j++)
+		if (!want->a[j].keep)
+			unmap_areas(sb, d, want->a[j].iova, want->a[j].iova + want->a[j].len - 1);
+	for (size_t i = 0; i < removed; i++)
+		if (!held->a[i].keep && held->a[i].hva)
+			map_area(sb, d, &held->a[i]);
+}
+
+/*
+ * Moves the IOAS from @held to @want: each run of held areas that are not kept goes in one
+ * unmap, then each wanted area that is new is mapped. On failure it is rolled back.
+ */
+static int apply(struct shadow_backend *sb, struct shadow_domain *d, const struct area_list *held,
+		 const struct area_list *want)
+{
+	size_t i = 0, j, k;
+	int ret;
+
+	while (i < held->n) {
+		if (held->a[i].keep) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < held->n && !held->a[j + 1].keep; j++)
+			;
+		ret = unmap_areas(sb, d, held->a[i].iova, held->a[j].iova + held->a[j].len - 1);
+		if (ret) {
+			roll_back(sb, d, held, i, want, 0);
+			return ret;
+		}
+		i = j + 1;
+	}
+	for (k = 0; k < want->n; k++) {
+		if (want->a[k].keep)
+			continue;
+		ret = map_area(sb, d, &want->a[k]);
+		if (ret) {
+			roll_back(sb, d, held, held->n, want, k);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void log_walk_error(struct shadow_backend *sb, const struct shadow_domain *d, int ret,
+			   uint64_t bad, uint64_t lo, uint64_t last)
+{
+	shadow_count(sb, walk_errors, 1);
+	if (shadow_log_first(sb, SLOG_WALK))
+		pr_err("viommu shadow: IOAS %u: the guest table at GPA %#llx %s at IOVA %#llx: "
+		       "[%#llx, %#llx] is left as it was (further ones are not logged)",
+		       d->ioas_id, (unsigned long long)d->pt.root,
+		       ret == -E2BIG ? "has too many leaves or tables"
+				     : "is malformed (reserved bits, or tables outside RAM)",
+		       (unsigned long long)bad, (unsigned long long)lo, (unsigned long long)last);
+}
+
 int shadow_sync(struct shadow_backend *sb, struct shadow_domain *d, uint64_t start, uint64_t end)
 {
 	struct sync s = { .sb = sb, .d = d };
+	struct area_list held = { 0 };
 	const struct maptree_map *m;
 	uint64_t lo = start, hi = end, last, bad = 0;
-	int ret, ret2;
+	size_t kept = 0;
+	unsigned long now;
+	int ret;
 
 	shadow_count(sb, syncs, 1);
-	/* Areas that meet the range go whole, so the range grows to cover them. */
+	/* Areas that meet the range are judged whole, so the range grows to cover them. */
 	m = maptree_find(&d->areas, start);
 	if (m)
 		lo = m->start;
 	m = maptree_find(&d->areas, end);
 	if (m)
 		hi = m->end;
-	ret = unmap_areas(sb, d, lo, hi);
-	if (ret || lo > d->limit)
-		return ret;
-	last = hi < d->limit ? hi : d->limit;
-	ret = pgtable_x86_walk(&d->pt, lo, last, sb->max_leaves, on_leaf, &s, &bad);
-	/* What the walk gathered before it stopped was valid: it is mirrored too. */
-	ret2 = flush_run(&s);
-	if (ret == -EFAULT || ret == -E2BIG || ret == -EINVAL) {
-		shadow_count(sb, walk_errors, 1);
-		if (shadow_log_first(sb, SLOG_WALK))
-			pr_err("viommu shadow: IOAS %u: the guest table at GPA %#llx %s at IOVA "
-			       "%#llx: the rest of [%#llx, %#llx] is not mirrored (further ones "
-			       "are not logged)",
-			       d->ioas_id, (unsigned long long)d->pt.root,
-			       ret == -E2BIG
-				   ? "has too many leaves or tables"
-				   : "is malformed (reserved bits, or tables outside RAM)",
-			       (unsigned long long)bad, (unsigned long long)lo,
-			       (unsigned long long)last);
+	ret = held_areas(sb, d, lo, hi, &held);
+	if (!ret && lo <= d->limit) {
+		last = hi < d->limit ? hi : d->limit;
+		ret = pgtable_x86_walk(&d->pt, lo, last, sb->max_leaves, on_leaf, &s, &bad);
+		if (ret == -EFAULT || ret == -E2BIG || ret == -EINVAL)
+			log_walk_error(sb, d, ret, bad, lo, last);
 	}
-	return ret ? ret : ret2;
+	if (ret)
+		goto out; /* nothing changed: the table is judged as a whole range */
+	mark_kept(&held, &s.want);
+	for (size_t i = 0; i < held.n; i++)
+		kept += held.a[i].keep;
+	now = __atomic_load_n(&sb->stats.areas, __ATOMIC_RELAXED);
+	if (s.want.n > held.n && now + (s.want.n - held.n) > sb->max_areas) {
+		if (shadow_log_first(sb, SLOG_LIMIT))
+			pr_err("viommu shadow: more than %lu IOAS areas in all table domains "
+			       "(further refusals are not logged)",
+			       sb->max_areas);
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (kept < held.n || kept < s.want.n)
+		ret = apply(sb, d, &held, &s.want);
+out:
+	free(held.a);
+	free(s.want.a);
+	return ret;
 }

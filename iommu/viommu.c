@@ -311,6 +311,41 @@ struct viommu_domain *viommu_find_domain(const struct viommu *v, uint32_t id)
 	return NULL;
 }
 
+struct viommu_domain *viommu_domain_create(uint32_t id, const struct viommu_backend *be,
+					   bool bypass, const struct viommu_table *t, int *err)
+{
+	struct viommu_domain *d = calloc(1, sizeof(*d));
+
+	*err = -ENOMEM;
+	if (!d)
+		return NULL;
+	*err = be->ops->domain_alloc(be->ctx, bypass, &d->obj);
+	if (!*err && t) {
+		*err = be->ops->set_table(be->ctx, d->obj, t);
+		if (*err)
+			be->ops->domain_free(be->ctx, d->obj);
+	}
+	if (*err) {
+		free(d);
+		return NULL;
+	}
+	pthread_mutex_init(&d->inval_lock, NULL);
+	d->id = id;
+	d->bypass = bypass;
+	d->be = be;
+	d->has_table = t;
+	if (t)
+		d->table = *t;
+	return d;
+}
+
+void viommu_domain_destroy(struct viommu_domain *d)
+{
+	d->be->ops->domain_free(d->be->ctx, d->obj);
+	pthread_mutex_destroy(&d->inval_lock);
+	free(d);
+}
+
 void viommu_domain_put(struct viommu *v, struct viommu_domain *d)
 {
 	size_t i;
@@ -324,8 +359,7 @@ void viommu_domain_put(struct viommu *v, struct viommu_domain *d)
 			break;
 		}
 	}
-	d->be->ops->domain_free(d->be->ctx, d->obj);
-	free(d);
+	viommu_domain_destroy(d);
 }
 
 /* 0, or -errno when the backend could not move the device out (it stays attached). */
@@ -360,10 +394,8 @@ uint8_t viommu_endpoint_join(struct viommu *v, struct viommu_endpoint *ep, struc
 	 */
 	ret = be->ops->attach ? be->ops->attach(be->ctx, d->obj, ep->opaque) : 0;
 	if (ret) {
-		if (created) {
-			be->ops->domain_free(be->ctx, d->obj);
-			free(d);
-		}
+		if (created)
+			viommu_domain_destroy(d);
 		/* The host could not make room; anything else: this endpoint cannot join. */
 		return ret == -ENOMEM ? VIRTIO_IOMMU_S_NOMEM : VIRTIO_IOMMU_S_UNSUPP;
 	}

@@ -28,6 +28,12 @@ struct viommu_domain {
 	unsigned int nr_endpoints;
 	const struct viommu_backend *be;
 	void *obj; /* the backend's domain */
+	/*
+	 * Held around every backend invalidate of this domain. The model's read lock lets the
+	 * requestq (on a vCPU) and the invalq thread invalidate at once; this keeps one domain's
+	 * invalidations in order and its backend state to one thread.
+	 */
+	pthread_mutex_t inval_lock;
 };
 
 struct viommu_resv {
@@ -81,6 +87,14 @@ struct viommu_domain *viommu_find_domain(const struct viommu *v, uint32_t id);
 bool viommu_domain_in_range(const struct viommu *v, uint32_t id);
 bool viommu_all_zero(const uint8_t *p, size_t len);
 bool viommu_range_in_ram(const struct viommu *v, uint64_t start, uint64_t end);
+/*
+ * Write lock: a new domain @id of backend @be, holding guest table @t when not NULL (set_table
+ * done). NULL with the backend's -errno in *@err.
+ */
+struct viommu_domain *viommu_domain_create(uint32_t id, const struct viommu_backend *be,
+					   bool bypass, const struct viommu_table *t, int *err);
+/* Write lock: frees @d and its backend domain; no endpoint is in it, it is in no list. */
+void viommu_domain_destroy(struct viommu_domain *d);
 /* Write lock: one endpoint less in @d; the last one frees it. */
 void viommu_domain_put(struct viommu *v, struct viommu_domain *d);
 /*

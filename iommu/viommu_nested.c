@@ -123,9 +123,11 @@ uint8_t viommu_handle_attach_table(struct viommu *v, const void *req)
 		return check_pasid(v, ep, pasid);
 	if (t.root % PAGE_4K)
 		return VIRTIO_IOMMU_S_INVAL;
-	/* The root must be guest RAM; the tables below it are checked as they are walked. */
-	if (t.format != VIRTIO_IOMMU_FORMAT_SELFTEST &&
-	    !viommu_range_in_ram(v, t.root, t.root + PAGE_4K - 1))
+	/*
+	 * The root must be guest RAM, in every format (the SELFTEST one reads nothing there, but
+	 * the guest cannot know that); the tables below it are checked as they are walked.
+	 */
+	if (!viommu_range_in_ram(v, t.root, t.root + PAGE_4K - 1))
 		return VIRTIO_IOMMU_S_RANGE;
 	status = check_format(v, ep, &t);
 	if (status != VIRTIO_IOMMU_S_OK)
@@ -141,23 +143,9 @@ uint8_t viommu_handle_attach_table(struct viommu *v, const void *req)
 		if (d->be != be)
 			return VIRTIO_IOMMU_S_UNSUPP;
 	} else {
-		d = calloc(1, sizeof(*d));
+		d = viommu_domain_create(domain, be, false, &t, &ret);
 		if (!d)
-			return VIRTIO_IOMMU_S_NOMEM;
-		ret = be->ops->domain_alloc(be->ctx, false, &d->obj);
-		if (!ret) {
-			ret = be->ops->set_table(be->ctx, d->obj, &t);
-			if (ret)
-				be->ops->domain_free(be->ctx, d->obj);
-		}
-		if (ret) {
-			free(d);
 			return errno_status(ret);
-		}
-		d->id = domain;
-		d->be = be;
-		d->has_table = true;
-		d->table = t;
 		created = true;
 	}
 	return viommu_endpoint_join(v, ep, d, created);
@@ -242,6 +230,8 @@ static void flush_run(struct viommu_domain *d, const struct viommu_inval *inv,
 
 	if (!be->ops->invalidate)
 		return; /* nothing cached on the host side: nothing to flush */
+	/* The requestq's vCPU and the invalq thread may both be here for @d: one at a time. */
+	pthread_mutex_lock(&d->inval_lock);
 	while (at < count) {
 		unsigned int done = 0;
 		int ret = be->ops->invalidate(be->ctx, d->obj, inv + at, count - at, &done);
@@ -251,6 +241,7 @@ static void flush_run(struct viommu_domain *d, const struct viommu_inval *inv,
 		status[idx[at + done]] = VIRTIO_IOMMU_S_IOERR;
 		at += done + 1;
 	}
+	pthread_mutex_unlock(&d->inval_lock);
 }
 
 void viommu_invalidate_batch_locked(struct viommu *v, const void *const *reqs, const size_t *lens,

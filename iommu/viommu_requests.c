@@ -61,16 +61,11 @@ static uint8_t handle_attach(struct viommu *v, const struct virtio_iommu_req_att
 	} else {
 		if (!be)
 			return VIRTIO_IOMMU_S_UNSUPP;
-		d = calloc(1, sizeof(*d));
+		int err;
+
+		d = viommu_domain_create(domain, be, bypass, NULL, &err);
 		if (!d)
 			return VIRTIO_IOMMU_S_NOMEM;
-		if (be->ops->domain_alloc(be->ctx, bypass, &d->obj)) {
-			free(d);
-			return VIRTIO_IOMMU_S_NOMEM;
-		}
-		d->id = domain;
-		d->bypass = bypass;
-		d->be = be;
 		created = true;
 	}
 	return viommu_endpoint_join(v, ep, d, created);

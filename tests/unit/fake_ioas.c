@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The fake iommufd of fake_ioas.h. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_ioas.h"
@@ -30,6 +31,13 @@ static void remove_at(struct fake_iommufd *f, unsigned int i)
 	f->areas[i] = f->areas[--f->nr_areas];
 }
 
+static void check_watched(struct fake_iommufd *f)
+{
+	for (unsigned int i = 0; i < f->nr_watch; i++)
+		if (!fake_area_at(f, f->watch_ioas, f->watch[i]))
+			f->watch_gaps++;
+}
+
 static int fake_destroy(void *ctx, uint32_t id)
 {
 	struct fake_iommufd *f = ctx;
@@ -56,6 +64,8 @@ static int fake_map(void *ctx, uint32_t id, const void *va, uint64_t len, uint64
 		f->fail_map_after = -1;
 	if (f->fail_map_after < 0)
 		return -EIO;
+	if (f->fail_one_map > 0 && !--f->fail_one_map)
+		return -EIO;
 	for (unsigned int i = 0; i < f->nr_areas; i++) {
 		const struct fake_area *a = &f->areas[i];
 
@@ -66,6 +76,7 @@ static int fake_map(void *ctx, uint32_t id, const void *va, uint64_t len, uint64
 		return -ENOMEM;
 	f->areas[f->nr_areas++] = (struct fake_area){ id, iova, len, va, prot };
 	f->maps++;
+	check_watched(f);
 	return 0;
 }
 
@@ -102,6 +113,7 @@ static int fake_unmap(void *ctx, uint32_t id, uint64_t iova, uint64_t len, uint6
 	f->unmaps++;
 	if (unmapped)
 		*unmapped = got;
+	check_watched(f);
 	return 0;
 }
 
@@ -160,4 +172,18 @@ unsigned int fake_ioas_count(const struct fake_iommufd *f)
 	for (unsigned int i = 1; i < FAKE_MAX_IOAS; i++)
 		n += f->alive[i];
 	return n;
+}
+
+static int area_cmp(const void *a, const void *b)
+{
+	const struct fake_area *x = a, *y = b;
+
+	if (x->ioas != y->ioas)
+		return x->ioas < y->ioas ? -1 : 1;
+	return x->iova < y->iova ? -1 : x->iova > y->iova;
+}
+
+void fake_sort_areas(struct fake_iommufd *f)
+{
+	qsort(f->areas, f->nr_areas, sizeof(f->areas[0]), area_cmp);
 }

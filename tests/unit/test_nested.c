@@ -380,7 +380,8 @@ START_TEST(model_batch_with_a_failed_entry)
 	uint8_t status[8];
 	struct viommu_backend *be;
 	struct viommu_params p;
-	struct gmem mem = { 0 };
+	static uint8_t ram[0x1000]; /* the table's root page: guest RAM in every format */
+	struct gmem mem = { .regions = { { 0, sizeof(ram), ram } }, .count = 1 };
 	struct nested_stats st;
 	struct viommu *v;
 	char why[128];

@@ -209,6 +209,34 @@ static void mapped(uint64_t iova, uint64_t gpa, uint32_t prot, uint64_t start, u
 	ck_assert_uint_eq(a->len, len);
 }
 
+static struct fake_area saved[64];
+static unsigned int nr_saved;
+
+/* Keeps what the fake IOAS holds now, for as_snapshot(). */
+static void snapshot(void)
+{
+	ck_assert_uint_le(fake->nr_areas, 64);
+	fake_sort_areas(fake);
+	memcpy(saved, fake->areas, fake->nr_areas * sizeof(saved[0]));
+	nr_saved = fake->nr_areas;
+}
+
+/* The fake IOAS holds exactly what snapshot() saw. */
+static void as_snapshot(void)
+{
+	fake_sort_areas(fake);
+	ck_assert_uint_eq(fake->nr_areas, nr_saved);
+	for (unsigned int i = 0; i < nr_saved; i++) {
+		const struct fake_area *a = &fake->areas[i], *b = &saved[i];
+
+		ck_assert_msg(a->ioas == b->ioas && a->iova == b->iova && a->len == b->len &&
+				  a->va == b->va && a->prot == b->prot,
+			      "area %u: IOVA %#llx+%#llx, was %#llx+%#llx", i,
+			      (unsigned long long)a->iova, (unsigned long long)a->len,
+			      (unsigned long long)b->iova, (unsigned long long)b->len);
+	}
+}
+
 static void unmapped(uint64_t iova)
 {
 	ck_assert_msg(!fake_area_at(fake, dev_pt, iova), "IOVA %#llx mapped",
@@ -219,7 +247,7 @@ START_TEST(mixed_page_sizes)
 {
 	struct shadow_stats st;
 
-	leaf(0x10000, DATA, 1, P | RW); /* two pages contiguous in IOVA and RAM: one area */
+	leaf(0x10000, DATA, 1, P | RW); /* two pages contiguous in IOVA and RAM: an area each */
 	leaf(0x11000, DATA + KB4, 1, P | RW);
 	leaf(0x12000, DATA + 2 * KB4, 1, P); /* contiguous, read-only: an area of its own */
 	leaf(0x20000, DATA + 8 * KB4, 1, P); /* read-only by its PTE */
@@ -227,8 +255,8 @@ START_TEST(mixed_page_sizes)
 	leaf(0x600000, RAM1_GPA, 2, P | RW); /* in the second RAM region */
 	leaf(3 * GB1, 0, 3, P | RW); /* 1 GiB at GPA 0: 10 MiB of it is RAM, in two regions */
 	ck_assert_int_eq(set_table(), 0);
-	mapped(0x10000, DATA, R | W, 0x10000, 2 * KB4);
-	mapped(0x11000, DATA + KB4, R | W, 0x10000, 2 * KB4);
+	mapped(0x10000, DATA, R | W, 0x10000, KB4);
+	mapped(0x11000, DATA + KB4, R | W, 0x11000, KB4);
 	mapped(0x12000, DATA + 2 * KB4, R, 0x12000, KB4);
 	mapped(0x20000, DATA + 8 * KB4, R, 0x20000, KB4);
 	unmapped(0x13000);
@@ -238,11 +266,11 @@ START_TEST(mixed_page_sizes)
 	mapped(3 * GB1, 0, R | W, 3 * GB1, RAM0_SIZE);
 	mapped(3 * GB1 + RAM1_GPA + 5, RAM1_GPA + 5, R | W, 3 * GB1 + RAM1_GPA, RAM1_SIZE);
 	unmapped(3 * GB1 + RAM1_GPA + RAM1_SIZE);
-	ck_assert_uint_eq(fake->nr_areas, 7);
+	ck_assert_uint_eq(fake->nr_areas, 8);
 	shadow_backend_stats(be, &st);
 	ck_assert_uint_eq(st.leaves, 7);
 	ck_assert_uint_eq(st.outside_ram, 1); /* the 1 GiB leaf, in part */
-	ck_assert_uint_eq(st.maps, 7);
+	ck_assert_uint_eq(st.maps, 8);
 	ck_assert_uint_eq(st.walk_errors, 0);
 	/* attach put the device on the domain's IOAS, once */
 	ck_assert_int_eq(be->ops->attach(be->ctx, dom, &ep), 0);
@@ -289,13 +317,15 @@ START_TEST(unmapped_then_invalidated_disappears)
 	for (uint64_t i = 0; i < 8; i++)
 		leaf(0x100000 + i * KB4, DATA + i * KB4, 1, P | RW);
 	ck_assert_int_eq(set_table(), 0);
-	mapped(0x100000, DATA, R | W, 0x100000, 8 * KB4); /* coalesced into one area */
-	/* page 3 goes: the area it was in is remapped around it */
+	ck_assert_uint_eq(fake->nr_areas, 8);
+	/* page 3 goes, and only it: its neighbours are not touched */
 	leaf(0x103000, 0, 1, 0);
 	ck_assert_int_eq(inval(0x103000, KB4), 0);
 	unmapped(0x103000);
-	mapped(0x100000, DATA, R | W, 0x100000, 3 * KB4);
-	mapped(0x107000, DATA + 7 * KB4, R | W, 0x104000, 4 * KB4);
+	mapped(0x100000, DATA, R | W, 0x100000, KB4);
+	mapped(0x107000, DATA + 7 * KB4, R | W, 0x107000, KB4);
+	ck_assert_uint_eq(fake->maps, 8);
+	ck_assert_uint_eq(fake->unmaps, 1);
 	/* all of them go; an invalidate of nothing mapped is fine too */
 	for (uint64_t i = 0; i < 8; i++)
 		leaf(0x100000 + i * KB4, 0, 1, 0);
@@ -313,26 +343,104 @@ START_TEST(remapped_pages_move)
 	ck_assert_int_eq(set_table(), 0);
 	leaf(0x7000, RAM1_GPA + 3 * KB4, 1, P);
 	leaf(0x8000, DATA + 5 * KB4, 1, P | RW);
-	leaf(0x9000, DATA + 6 * KB4, 1, P | RW); /* new, next to it: coalesced */
+	leaf(0x9000, DATA + 6 * KB4, 1, P | RW); /* new, next to it */
 	ck_assert_int_eq(inval(0x7000, 3 * KB4), 0);
 	mapped(0x7000, RAM1_GPA + 3 * KB4, R, 0x7000, KB4);
-	mapped(0x8000, DATA + 5 * KB4, R | W, 0x8000, 2 * KB4);
-	/* everything again: the same result */
+	mapped(0x8000, DATA + 5 * KB4, R | W, 0x8000, KB4);
+	mapped(0x9000, DATA + 6 * KB4, R | W, 0x9000, KB4);
+	/* everything again: the same result, and nothing moves */
 	ck_assert_int_eq(inval_all(), 0);
 	mapped(0x7000, RAM1_GPA + 3 * KB4, R, 0x7000, KB4);
-	mapped(0x9000, DATA + 6 * KB4, R | W, 0x8000, 2 * KB4);
-	ck_assert_uint_eq(fake->nr_areas, 2);
+	mapped(0x9000, DATA + 6 * KB4, R | W, 0x9000, KB4);
+	ck_assert_uint_eq(fake->nr_areas, 3);
+	ck_assert_uint_eq(fake->maps, 5);
 }
 END_TEST
 
-START_TEST(coalescing_stays_in_a_2m_block)
+START_TEST(one_area_per_leaf)
 {
-	/* 4 KiB pages contiguous in IOVA and RAM across a 2 MiB boundary: two areas */
+	/* 4 KiB pages contiguous in IOVA and RAM: two areas, so each can change alone */
 	leaf(MB2 - KB4, DATA, 1, P | RW);
 	leaf(MB2, DATA + KB4, 1, P | RW);
 	ck_assert_int_eq(set_table(), 0);
 	mapped(MB2 - KB4, DATA, R | W, MB2 - KB4, KB4);
 	mapped(MB2, DATA + KB4, R | W, MB2, KB4);
+}
+END_TEST
+
+START_TEST(neighbours_stay_mapped_throughout)
+{
+	/* a 2 MiB block of 4 KiB pages, a 2 MiB leaf after it, all mapped */
+	for (uint64_t i = 0; i < 512; i++)
+		leaf(MB2 + i * KB4, DATA + (i % 64) * KB4, 1, P | RW);
+	leaf(2 * MB2, DATA, 2, P | RW);
+	ck_assert_int_eq(set_table(), 0);
+	/* a device's DMA targets these: the first, the last, one in the middle, the 2 MiB leaf */
+	fake->watch_ioas = dev_pt;
+	fake->watch[0] = MB2;
+	fake->watch[1] = 2 * MB2 - KB4;
+	fake->watch[2] = MB2 + 100 * KB4;
+	fake->watch[3] = 2 * MB2 + 0x1234;
+	fake->nr_watch = 4;
+	/* their neighbours change again and again, by RANGE, and by DOMAIN now and then */
+	for (uint64_t round = 0; round < 40; round++) {
+		uint64_t page = MB2 + (1 + round * 7 % 98) * KB4;
+
+		leaf(page, round & 1 ? 0 : DATA + KB4 * (round % 5), 1, round & 1 ? 0 : P);
+		ck_assert_int_eq(round % 8 == 7 ? inval_all() : inval(page, KB4), 0);
+		if (round & 1)
+			unmapped(page);
+		else
+			mapped(page, DATA + KB4 * (round % 5), R, page, KB4);
+	}
+	/* a RANGE that covers a watched page, unchanged, and its changed neighbour */
+	leaf(MB2 + 99 * KB4, DATA, 1, P);
+	ck_assert_int_eq(inval(MB2 + 99 * KB4, 3 * KB4), 0);
+	ck_assert_uint_eq(fake->watch_gaps, 0);
+	mapped(MB2 + 100 * KB4, DATA + 36 * KB4, R | W, MB2 + 100 * KB4, KB4);
+	mapped(2 * MB2 + 0x1234, DATA + 0x1234, R | W, 2 * MB2, MB2);
+}
+END_TEST
+
+START_TEST(unchanged_table_moves_nothing)
+{
+	for (uint64_t i = 0; i < 64; i++)
+		leaf(i * KB4, DATA + i * KB4, 1, P | RW);
+	leaf(GB1, DATA, 2, P | RW);
+	ck_assert_int_eq(set_table(), 0);
+	ck_assert_uint_eq(fake->maps, 65);
+	/* DOMAIN and RANGE invalidations of a table nobody changed: no IOAS call */
+	ck_assert_int_eq(inval_all(), 0);
+	ck_assert_int_eq(inval(0, 64 * KB4), 0);
+	ck_assert_int_eq(inval(GB1 + KB4, KB4), 0);
+	ck_assert_uint_eq(fake->maps, 65);
+	ck_assert_uint_eq(fake->unmaps, 0);
+}
+END_TEST
+
+START_TEST(ioerr_leaves_the_ioas_as_it_was)
+{
+	leaf(0x1000, DATA, 1, P | RW);
+	leaf(0x3000, DATA + KB4, 1, P | RW);
+	leaf(MB2 * 3, DATA, 2, P);
+	ck_assert_int_eq(set_table(), 0);
+	snapshot();
+	/* the guest changes two leaves and breaks a table between them, then invalidates all */
+	leaf(0x1000, 0, 1, 0);
+	leaf(0x2000, DATA + 2 * KB4, 1, P | RW);
+	leaf(MB2 * 3, DATA + MB2, 2, P | RW);
+	set_entry(table_for(MB2, 2), idx(MB2, 2), (DATA + 2 * KB4) | P | RW | PS); /* misaligned */
+	ck_assert_int_eq(inval_all(), -EFAULT);
+	as_snapshot();
+	ck_assert_int_eq(inval(0, 4 * MB2), -EFAULT);
+	as_snapshot();
+	ck_assert_uint_eq(fake->maps, 3);
+	ck_assert_uint_eq(fake->unmaps, 0);
+	/* a range short of the broken entry changes what it covers */
+	ck_assert_int_eq(inval(0, MB2), 0);
+	unmapped(0x1000);
+	mapped(0x2000, DATA + 2 * KB4, R | W, 0x2000, KB4);
+	mapped(0x3000, DATA + KB4, R | W, 0x3000, KB4);
 }
 END_TEST
 
@@ -413,10 +521,9 @@ START_TEST(loop_appearing_later_fails_the_invalidate)
 		set_entry(t, i, t | P | RW | US);
 	set_entry(table_for(0, 2), 1, t | P | RW | US);
 	ck_assert_int_eq(inval_all(), -E2BIG);
-	/* what came before the bad part is still mirrored: it was valid */
+	/* IOERR: the IOAS is left as it was */
 	mapped(0x1000, DATA, R | W, 0x1000, KB4);
-	ck_assert_uint_le(fake->nr_areas, 100);
-	ck_assert_uint_gt(fake->nr_areas, 1);
+	ck_assert_uint_eq(fake->nr_areas, 1);
 }
 END_TEST
 
@@ -436,12 +543,14 @@ START_TEST(table_outside_ram)
 	ck_assert_int_eq(set_table(), 0);
 	mapped(GB1, DATA, R | W, GB1, KB4);
 	set_entry(table_for(0, 2), 1, (1ULL << 30) | P | RW | US);
+	leaf(GB1, DATA + KB4, 1, P | RW); /* changed too, in the same range */
 	ck_assert_int_eq(inval(0, 2 * GB1), -EFAULT);
+	/* IOERR: nothing in the range moved */
 	mapped(0x1000, DATA, R | W, 0x1000, KB4);
-	unmapped(GB1);
+	mapped(GB1, DATA, R | W, GB1, KB4);
 	/* a range that avoids the bad table still works */
 	ck_assert_int_eq(inval(GB1, KB4), 0);
-	mapped(GB1, DATA, R | W, GB1, KB4);
+	mapped(GB1, DATA + KB4, R | W, GB1, KB4);
 	shadow_backend_stats(be, &st);
 	ck_assert_uint_eq(st.walk_errors, 2);
 }
@@ -528,14 +637,22 @@ START_TEST(host_refuses_a_map)
 		leaf(i * MB2, DATA, 2, P | RW);
 	ck_assert_int_eq(set_table(), 0);
 	ck_assert_uint_eq(fake->nr_areas, 4);
-	/* the second map of the re-sync fails: IOERR, the record follows the IOAS */
+	snapshot();
+	/* all four move; the second map of the re-sync fails: IOERR, rolled back */
+	for (uint64_t i = 0; i < 4; i++)
+		leaf(i * MB2, DATA + MB2, 2, P | RW);
+	fake->fail_one_map = 2;
+	ck_assert_int_eq(inval_all(), -EIO);
+	as_snapshot();
+	/* a host that fails the roll-back too: the record still follows the IOAS */
 	fake->fail_map_after = 2;
 	ck_assert_int_eq(inval_all(), -EIO);
-	ck_assert_uint_eq(fake->nr_areas, 1);
-	/* the host recovers, the guest retries */
 	fake->fail_map_after = 0;
+	ck_assert_uint_lt(fake->nr_areas, 4);
+	/* the host recovers, the guest retries */
 	ck_assert_int_eq(inval_all(), 0);
 	ck_assert_uint_eq(fake->nr_areas, 4);
+	mapped(3 * MB2, DATA + MB2, R | W, 3 * MB2, MB2);
 }
 END_TEST
 
@@ -612,7 +729,10 @@ Suite *shadow_suite(void)
 	tcase_add_test(tc, range_inside_a_2m_leaf_widens);
 	tcase_add_test(tc, unmapped_then_invalidated_disappears);
 	tcase_add_test(tc, remapped_pages_move);
-	tcase_add_test(tc, coalescing_stays_in_a_2m_block);
+	tcase_add_test(tc, one_area_per_leaf);
+	tcase_add_test(tc, neighbours_stay_mapped_throughout);
+	tcase_add_test(tc, unchanged_table_moves_nothing);
+	tcase_add_test(tc, ioerr_leaves_the_ioas_as_it_was);
 	tcase_add_test(tc, leaf_outside_ram_is_skipped);
 	tcase_add_test(tc, msi_doorbell_is_left_out);
 	tcase_add_test(tc, self_loop_is_bounded);
