@@ -49,6 +49,8 @@ static void device_reset(struct virtio_mmio_dev *dev)
 	dev->reset_count++;
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
+	if (dev->ops->features_accepted)
+		dev->ops->features_accepted(dev, 0);
 }
 
 static bool features_acceptable(const struct virtio_mmio_dev *dev)
@@ -90,6 +92,8 @@ static void write_status(struct virtio_mmio_dev *dev, uint32_t val)
 		for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 			dev->queues[i].event_idx =
 			    dev->driver_features & BIT64(VIRTIO_RING_F_EVENT_IDX);
+		if (dev->ops->features_accepted)
+			dev->ops->features_accepted(dev, dev->driver_features);
 	}
 }
 
@@ -377,6 +381,11 @@ struct virtq *virtio_mmio_queue(struct virtio_mmio_dev *dev, unsigned int queue)
 uint64_t virtio_mmio_reset_count(const struct virtio_mmio_dev *dev)
 {
 	return dev->reset_count;
+}
+
+uint64_t virtio_mmio_features(const struct virtio_mmio_dev *dev)
+{
+	return dev->status & VIRTIO_CONFIG_S_FEATURES_OK ? dev->driver_features : 0;
 }
 
 void virtio_mmio_kick(struct virtio_mmio_dev *dev, unsigned int queue)

@@ -11,7 +11,8 @@
  *   ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK is not set is dropped; FEATURES_OK is not
  *   taken when the driver asked for a feature not offered or left out VIRTIO_F_VERSION_1
  *   (or VIRTIO_F_ACCESS_PLATFORM when the device sits behind an IOMMU);
- * - DriverFeatures is writable only between DRIVER and FEATURES_OK;
+ * - DriverFeatures is writable only between DRIVER and FEATURES_OK; the features count from
+ *   FEATURES_OK (the backend's features_accepted hook) and until the next reset;
  * - the queue registers are writable only after FEATURES_OK, before DRIVER_OK, and while the
  *   selected queue is not ready; QueueReady = 1 with a QueueNum above QueueNumMax, not a
  *   power of 2, or misaligned or wrapping ring addresses leaves the queue not ready;
@@ -59,6 +60,13 @@ struct virtio_backend_ops {
 	void (*queue_notify)(struct virtio_mmio_dev *dev, unsigned int queue);
 	/* The device was reset: drop in-flight state. The queues are reset already. */
 	void (*reset)(struct virtio_mmio_dev *dev);
+	/*
+	 * The features in force (transport bits included), optional: called with what the
+	 * driver accepted when it sets FEATURES_OK and the transport takes the features, and
+	 * with 0 at every reset, after .reset (once in virtio_mmio_init() too). Until the first
+	 * call with a set, no feature is negotiated: a backend must not act on what it offers.
+	 */
+	void (*features_accepted)(struct virtio_mmio_dev *dev, uint64_t features);
 };
 
 struct virtio_mmio_dev {
@@ -114,6 +122,8 @@ void virtio_mmio_unlock(struct virtio_mmio_dev *dev);
 void *virtio_mmio_backend(const struct virtio_mmio_dev *dev);
 struct virtq *virtio_mmio_queue(struct virtio_mmio_dev *dev, unsigned int queue);
 uint64_t virtio_mmio_reset_count(const struct virtio_mmio_dev *dev);
+/* The negotiated features: what the driver accepted once FEATURES_OK is set, else 0. */
+uint64_t virtio_mmio_features(const struct virtio_mmio_dev *dev);
 /*
  * The driver's QueueNotify for @queue, when it arrives another way than a register write:
  * through a KVM ioeventfd the io loop reads. Takes @lock; the backend's queue_notify then runs

@@ -83,13 +83,20 @@ static void deliver_faults(struct viommu_virtio *v)
 		virtio_mmio_used(&v->mmio, EVENTQ);
 }
 
+/*
+ * The transport calls this at FEATURES_OK with what the driver accepted and at every reset
+ * with 0 (after reset() below, which leaves the model with every feature it offers): from
+ * then on the model acts only on what was negotiated, before any queue is kicked.
+ */
+static void features_accepted(struct virtio_mmio_dev *dev, uint64_t features)
+{
+	viommu_set_features(to_viommu(dev)->model, features);
+}
+
 void viommu_virtio_sync_features(struct viommu_virtio *v)
 {
-	/* No FEATURES_OK hook in the transport: the model learns on the first kick after. */
-	if (v->features_told != v->mmio.driver_features) {
-		viommu_set_features(v->model, v->mmio.driver_features);
-		v->features_told = v->mmio.driver_features;
-	}
+	/* Nothing left to do: features_accepted() keeps the model current. */
+	(void)v;
 }
 
 /* The invalq without a thread of its own: batches on the kicking thread, lock held. */
@@ -128,7 +135,6 @@ static void queue_notify(struct virtio_mmio_dev *dev, unsigned int queue)
 	struct virtq *q = virtio_mmio_queue(dev, queue);
 	bool used = false;
 
-	viommu_virtio_sync_features(v);
 	if (queue == VIRTIO_IOMMU_INVALQ) {
 		invalq_notify(v);
 		return;
@@ -150,7 +156,6 @@ static void reset(struct virtio_mmio_dev *dev)
 	struct viommu_virtio *v = to_viommu(dev);
 
 	v->have_evbuf = false;
-	v->features_told = 0;
 	viommu_reset(v->model);
 }
 
@@ -173,6 +178,7 @@ static const struct virtio_backend_ops viommu_virtio_ops = {
 	.config_write = config_write,
 	.queue_notify = queue_notify,
 	.reset = reset,
+	.features_accepted = features_accepted,
 };
 
 const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viommu *model,
@@ -181,7 +187,6 @@ const struct bus_ops *viommu_virtio_init(struct viommu_virtio *dev, struct viomm
 {
 	dev->model = model;
 	dev->have_evbuf = false;
-	dev->features_told = 0;
 	dev->invalq_fd = -1;
 	dev->inline_batch = NULL;
 	viommu_set_fault_notify(model, fault_notify, dev);

@@ -18,7 +18,6 @@ struct viommu_virtio {
 	struct virtq_req req; /* the request being served; under mmio.lock */
 	struct virtq_req evbuf; /* an event buffer taken from the eventq, not yet used */
 	bool have_evbuf;
-	uint64_t features_told; /* what the model was last told the driver accepted */
 	uint8_t in[512], out[512]; /* request and reply bounce buffers; under mmio.lock */
 	/* The invalq thread's notify eventfd, where kicks of queue 2 go; -1: served inline. */
 	int invalq_fd;
@@ -36,7 +35,10 @@ void viommu_virtio_destroy(struct viommu_virtio *dev);
  * ioeventfd) is forwarded to @fd, the invalq thread's notify eventfd; -1 serves it inline.
  */
 void viommu_virtio_set_invalq_fd(struct viommu_virtio *dev, int fd);
-/* mmio.lock held: tells the model what the driver accepted, if that changed since. */
+/*
+ * Does nothing now: the transport's features_accepted hook tells the model what the driver
+ * accepted at FEATURES_OK (and 0 at reset). Kept for callers not yet updated; remove with them.
+ */
 void viommu_virtio_sync_features(struct viommu_virtio *dev);
 
 #endif

@@ -158,32 +158,42 @@ static int parse_disk(const char *arg, struct vm_opts *o, char *err, size_t errl
 	return 0;
 }
 
+/* The options of run; every one needs an entry in cli_help_text (tests/unit/test_cli.c checks). */
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'p' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "disk", required_argument, NULL, 'D' },
+	{ "rng", no_argument, NULL, 'R' },
+	{ "net", required_argument, NULL, 'N' },
+	{ "console", required_argument, NULL, 'O' },
+	{ "viommu", no_argument, NULL, 'V' },
+	{ "vfio", required_argument, NULL, 'F' },
+	{ "virtio-cmdline", no_argument, NULL, 'L' },
+	{ "viommu-test-endpoint", no_argument, NULL, 'E' },
+	{ "no-seccomp", no_argument, NULL, 'S' },
+	{ "seccomp-selftest", required_argument, NULL, 'T' },
+	{ NULL, 0, NULL, 0 },
+};
+static const char run_shortopts[] = ":k:i:p:m:c:d";
+
+const struct option *cli_run_options(const char **shortopts)
+{
+	if (shortopts)
+		*shortopts = run_shortopts + 1; /* without the leading ':' */
+	return run_options;
+}
+
 static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'p' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "disk", required_argument, NULL, 'D' },
-		{ "rng", no_argument, NULL, 'R' },
-		{ "net", required_argument, NULL, 'N' },
-		{ "console", required_argument, NULL, 'O' },
-		{ "viommu", no_argument, NULL, 'V' },
-		{ "vfio", required_argument, NULL, 'F' },
-		{ "virtio-cmdline", no_argument, NULL, 'L' },
-		{ "viommu-test-endpoint", no_argument, NULL, 'E' },
-		{ "no-seccomp", no_argument, NULL, 'S' },
-		{ "seccomp-selftest", required_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	optind = 0; /* GNU getopt: 0 re-initialises, so cli_parse() can run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, run_shortopts, run_options, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			o->kernel = optarg;
@@ -299,10 +309,27 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 	return 0;
 }
 
+/* The commands, as argv[1]; each needs a mention in cli_help_text (test_cli.c checks). */
+static const struct {
+	const char *name;
+	enum cli_command cmd;
+} commands[] = {
+	{ "run", CLI_RUN },	      { "probe", CLI_PROBE },
+	{ "help", CLI_HELP },	      { "-h", CLI_HELP },
+	{ "--help", CLI_HELP },	      { "version", CLI_VERSION },
+	{ "--version", CLI_VERSION }, { "--seccomp-list", CLI_SECCOMP_LIST },
+};
+
+const char *cli_command_name(unsigned int i)
+{
+	return i < sizeof(commands) / sizeof(commands[0]) ? commands[i].name : NULL;
+}
+
 int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts, char *err,
 	      size_t errlen)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL;
+	unsigned int i;
 
 	*opts = (struct vm_opts){
 		.cmdline = "console=ttyS0", .mem = VM_MEM_DEFAULT, .cpus = 1, .seccomp_selftest = -1
@@ -311,26 +338,27 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts
 	*cmd = CLI_USAGE;
 	if (!verb)
 		return 0;
-	if (!strcmp(verb, "help") || !strcmp(verb, "-h") || !strcmp(verb, "--help")) {
-		*cmd = CLI_HELP;
-	} else if (!strcmp(verb, "version") || !strcmp(verb, "--version")) {
-		*cmd = CLI_VERSION;
-	} else if (!strcmp(verb, "--seccomp-list")) {
-		*cmd = CLI_SECCOMP_LIST;
+	for (i = 0; cli_command_name(i) && strcmp(verb, cli_command_name(i)); i++)
+		;
+	if (!cli_command_name(i))
+		return errmsg(err, errlen, -EINVAL,
+			      "unknown command '%s'; commands are run, probe, help, version", verb);
+	*cmd = commands[i].cmd;
+	switch (*cmd) {
+	case CLI_SECCOMP_LIST:
 		if (argc > 2)
 			return errmsg(err, errlen, -EINVAL,
 				      "--seccomp-list takes no arguments (got '%s')", argv[2]);
-	} else if (!strcmp(verb, "probe")) {
-		*cmd = CLI_PROBE;
+		break;
+	case CLI_PROBE:
 		if (argc > 2)
 			return errmsg(err, errlen, -EINVAL, "probe takes no arguments (got '%s')",
 				      argv[2]);
-	} else if (!strcmp(verb, "run")) {
-		*cmd = CLI_RUN;
+		break;
+	case CLI_RUN:
 		return parse_run(argc - 1, argv + 1, opts, err, errlen);
-	} else {
-		return errmsg(err, errlen, -EINVAL,
-			      "unknown command '%s'; commands are run, probe, help, version", verb);
+	default:
+		break;
 	}
 	return 0;
 }

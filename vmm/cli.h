@@ -69,4 +69,13 @@ int vm_opts_check_host(const struct vm_opts *opts, uint64_t host_mem, char *err,
 
 extern const char cli_help_text[];
 
+struct option;
+/*
+ * The options of run as getopt_long() takes them (the table ends in a zeroed entry) and, in
+ * *@shortopts unless NULL, its short options; for checking cli_help_text against them.
+ */
+const struct option *cli_run_options(const char **shortopts);
+/* The @i-th command cli_parse() knows as argv[1] ("run", "--help", ...), NULL past the last. */
+const char *cli_command_name(unsigned int i);
+
 #endif

@@ -655,12 +655,100 @@ START_TEST(bad_configs)
 }
 END_TEST
 
+/* An AML PkgLength at @p: the length it gives (its own bytes included); *@bytes its size. */
+static uint32_t pkg_length(const uint8_t *p, unsigned int *bytes)
+{
+	unsigned int follow = p[0] >> 6;
+	uint32_t len = follow ? p[0] & 0x0f : p[0] & 0x3f;
+
+	for (unsigned int i = 1; i <= follow; i++)
+		len |= (uint32_t)p[i] << (4 + 8 * (i - 1));
+	*bytes = follow + 1;
+	return len;
+}
+
+#define SB_MAX 8
+
+/*
+ * Walks the DSDT @d as acpi_build() lays it out: Name (\_S5, Package) and Scope (\_SB), nothing
+ * else; in the scope only Device objects. Writes their names into @names; returns how many.
+ */
+static unsigned int sb_devices(const uint8_t *d, char names[SB_MAX][5])
+{
+	const uint8_t *p = d + 36, *end = d + le(d + 4, 4), *scope_end;
+	unsigned int n = 0, nb;
+
+	ck_assert_msg(p[0] == 0x08 && p[1] == '\\' && !memcmp(p + 2, "_S5_", 4) && p[6] == 0x12,
+		      "the DSDT does not start with Name (\\_S5, Package)");
+	p += 7 + pkg_length(p + 7, &nb);
+	ck_assert_msg(p < end && p[0] == 0x10, "no Scope after \\_S5");
+	scope_end = p + 1 + pkg_length(p + 1, &nb);
+	ck_assert_msg(scope_end == end, "the DSDT has more than \\_S5 and \\_SB");
+	p += 1 + nb;
+	ck_assert_msg(!memcmp(p, "\\_SB_", 5), "the Scope is not \\_SB");
+	for (p += 5; p < scope_end; n++) {
+		uint32_t len;
+
+		ck_assert_msg(p[0] == 0x5b && p[1] == 0x82,
+			      "\\_SB holds an object other than a Device (opcode %#x)", p[0]);
+		ck_assert_uint_lt(n, SB_MAX);
+		len = pkg_length(p + 2, &nb);
+		memcpy(names[n], p + 2 + nb, 4);
+		names[n][4] = '\0';
+		p += 2 + len;
+	}
+	ck_assert_msg(p == scope_end, "\\_SB's last Device runs past the scope");
+	return n;
+}
+
+static void assert_sb_devices(long used, const char *const *want, unsigned int nwant)
+{
+	char names[SB_MAX][5];
+	unsigned int n = sb_devices(dsdt(used), names);
+
+	ck_assert_uint_eq(n, nwant);
+	for (unsigned int i = 0; i < n; i++)
+		ck_assert_str_eq(names[i], want[i]);
+}
+
+/* The signatures the XSDT lists, in order, as one string: "FACPAPICMCFG". */
+static void xsdt_signatures(long used, char *out, size_t size)
+{
+	const uint8_t *x = xsdt(used);
+	unsigned int n = (le(x + 4, 4) - 36) / 8;
+
+	ck_assert_uint_lt(4 * n, size);
+	for (unsigned int i = 0; i < n; i++)
+		memcpy(out + 4 * i, tables + (le(x + 36 + 8 * i, 8) - ACPI_TABLES_GPA), 4);
+	out[4 * n] = '\0';
+}
+
+/*
+ * With no devices the DSDT describes none: \_SB holds the PCI host bridge's two devices or,
+ * without one, nothing; and there is no VIOT. The walk is checked on the full config first.
+ */
 START_TEST(no_devices)
 {
+	static const char *const all[] = { "COM1", "VIO0", "PEVT", "VIO1", "PCI0", "PRES" };
+	static const char *const bridge[] = { "PCI0", "PRES" };
+	char sigs[64];
+	long used;
+
 	reset_config();
+	assert_sb_devices(build(), all, 6);
+
 	cfg.devices = NULL;
 	cfg.ndevices = 0;
-	dsdt(build());
+	used = build();
+	assert_sb_devices(used, bridge, 2);
+	xsdt_signatures(used, sigs, sizeof(sigs));
+	ck_assert_str_eq(sigs, "FACPAPICMCFG");
+
+	cfg.pci.ecam_base = 0;
+	used = build();
+	assert_sb_devices(used, NULL, 0);
+	xsdt_signatures(used, sigs, sizeof(sigs));
+	ck_assert_str_eq(sigs, "FACPAPIC");
 }
 END_TEST
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,17 +201,117 @@ START_TEST(host_memory)
 }
 END_TEST
 
+static bool option_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* The line after @line in the help, or its terminating NUL. */
+static const char *next_line(const char *line)
+{
+	const char *end = strchrnul(line, '\n');
+
+	return *end ? end + 1 : end;
+}
+
+/*
+ * The entry of --@name in the help: a line "  --NAME..." or "  -X, --NAME..." (X returned in
+ * *@short_name, else 0). Returns what follows the name on that line, or NULL when there is none.
+ */
+static const char *help_entry(const char *name, char *short_name)
+{
+	size_t len = strlen(name);
+
+	for (const char *line = cli_help_text; *line; line = next_line(line)) {
+		const char *p = line;
+
+		if (strncmp(p, "  ", 2))
+			continue;
+		p += 2;
+		*short_name = 0;
+		if (p[0] == '-' && p[1] != '-' && p[1] && !strncmp(p + 2, ", ", 2)) {
+			*short_name = p[1];
+			p += 4;
+		}
+		if (!strncmp(p, "--", 2) && !strncmp(p + 2, name, len) && !option_char(p[2 + len]))
+			return p + 2 + len;
+	}
+	return NULL;
+}
+
+/* Whether @word stands in the help as a word of its own. */
+static bool help_has_word(const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = cli_help_text; (p = strstr(p, word)); p++) {
+		if ((p == cli_help_text || !option_char(p[-1])) && !option_char(p[len]))
+			return true;
+	}
+	return false;
+}
+
+/* Every option of run has its entry, showing its short form and whether it takes a value. */
 START_TEST(help_mentions_every_option)
 {
-	static const char *const names[] = {
-		"--kernel",	   "--initrd", "--cmdline", "--mem",	    "--cpus",
-		"--debug",	   "probe",    "run",	    "--no-seccomp", "--seccomp-selftest",
-		"--disk",	   "--net",    "--rng",	    "--console",    "--viommu",
-		"--virtio-cmdline"
-	};
+	const char *shortopts;
+	const struct option *o = cli_run_options(&shortopts);
+	unsigned int n = 0;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		ck_assert_msg(strstr(cli_help_text, names[i]), "--help lacks %s", names[i]);
+	for (; o->name; o++, n++) {
+		bool has_short = o->val > ' ' && strchr(shortopts, o->val);
+		const char *after;
+		char short_name;
+
+		after = help_entry(o->name, &short_name);
+		ck_assert_msg(after, "--help has no entry for --%s", o->name);
+		if (has_short)
+			ck_assert_msg(short_name == o->val, "--help: --%s lacks its short form -%c",
+				      o->name, o->val);
+		else
+			ck_assert_msg(!short_name, "--help: --%s shows -%c, which it has not",
+				      o->name, short_name);
+		if (o->has_arg == required_argument)
+			ck_assert_msg(after[0] == ' ' && after[1] != ' ' && after[1] != '\n',
+				      "--help: --%s takes a value: show it after the name",
+				      o->name);
+		else
+			ck_assert_msg(after[0] == '\n' || !strncmp(after, "  ", 2),
+				      "--help: --%s takes no value but shows one", o->name);
+	}
+	ck_assert_uint_gt(n, 0);
+	for (unsigned int i = 0; cli_command_name(i); i++)
+		ck_assert_msg(help_has_word(cli_command_name(i)), "--help lacks the command %s",
+			      cli_command_name(i));
+}
+END_TEST
+
+/* And the other way round: each option entry in the help is a real option. */
+START_TEST(help_shows_no_stale_option)
+{
+	const char *line = cli_help_text;
+
+	for (; *line; line = next_line(line)) {
+		const char *p = line + 2, *o;
+		const struct option *opt;
+		size_t len;
+
+		if (strncmp(line, "  -", 3))
+			continue;
+		if (p[1] != '-')
+			p += 4; /* "-X, " */
+		ck_assert_msg(!strncmp(p, "--", 2), "--help: odd entry: %.40s", line);
+		p += 2;
+		for (o = p; option_char(*o); o++)
+			;
+		len = o - p;
+		for (opt = cli_run_options(NULL); opt->name; opt++) {
+			if (strlen(opt->name) == len && !strncmp(opt->name, p, len))
+				break;
+		}
+		ck_assert_msg(opt->name, "--help shows --%.*s, which run does not take", (int)len,
+			      p);
+	}
 }
 END_TEST
 
@@ -228,6 +330,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, virtio_cmdline_strings);
 	tcase_add_test(tc, host_memory);
 	tcase_add_test(tc, help_mentions_every_option);
+	tcase_add_test(tc, help_shows_no_stale_option);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -914,6 +915,198 @@ START_TEST(viommu_requests_and_faults_on_the_eventq)
 }
 END_TEST
 
+/* A backend that records what the transport tells it of the features. */
+static unsigned int told_calls;
+static uint64_t told;
+
+static void record_features(struct virtio_mmio_dev *d, uint64_t features)
+{
+	(void)d;
+	told_calls++;
+	told = features;
+}
+
+static void ignore_notify(struct virtio_mmio_dev *d, unsigned int queue)
+{
+	(void)d;
+	(void)queue;
+}
+
+static const struct virtio_backend_ops recording_ops = {
+	.device_id = VIRTIO_ID_RNG,
+	.num_queues = 1,
+	.queue_max = QSIZE,
+	.queue_notify = ignore_notify,
+	.features_accepted = record_features,
+};
+
+START_TEST(features_accepted_at_features_ok_and_none_after_reset)
+{
+	const uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	const uint64_t v1 = F(VIRTIO_F_VERSION_1);
+	struct virtio_mmio_dev d;
+
+	told_calls = 0;
+	told = ~0ULL;
+	virtio_mmio_init(&d, &recording_ops, NULL, F(0) | F(1), &dma, &irq.sink, 7);
+	dev = &d;
+	/* init resets the device: no features */
+	ck_assert_uint_eq(told_calls, 1);
+	ck_assert_uint_eq(told, 0);
+	ck_assert_uint_eq(virtio_mmio_features(&d), 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, s);
+	write_features(F(1) | v1);
+	ck_assert_uint_eq(told_calls, 1); /* written, not yet accepted */
+	ck_assert_uint_eq(virtio_mmio_features(&d), 0);
+	/* a feature the device does not offer: FEATURES_OK refused, nothing told */
+	write_features(F(2) | v1);
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), s);
+	ck_assert_uint_eq(told_calls, 1);
+	ck_assert_uint_eq(virtio_mmio_features(&d), 0);
+	write_features(F(1) | v1);
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), s | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(told_calls, 2);
+	ck_assert_uint_eq(told, F(1) | v1);
+	ck_assert_uint_eq(virtio_mmio_features(&d), F(1) | v1);
+	/* FEATURES_OK again, DRIVER_OK, a late DriverFeatures write: nothing changes */
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	write_features(F(0) | v1);
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	ck_assert_uint_eq(told_calls, 2);
+	ck_assert_uint_eq(virtio_mmio_features(&d), F(1) | v1);
+	/* reset: back to none */
+	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(told_calls, 3);
+	ck_assert_uint_eq(told, 0);
+	ck_assert_uint_eq(virtio_mmio_features(&d), 0);
+	virtio_mmio_destroy(&d);
+}
+END_TEST
+
+static void config_write8(unsigned int off, uint8_t val)
+{
+	virtio_mmio_bus_ops()->write(dev, VIRTIO_MMIO_CONFIG + off, &val, 1);
+}
+
+static uint8_t config_read8(unsigned int off)
+{
+	uint8_t val;
+
+	virtio_mmio_bus_ops()->read(dev, VIRTIO_MMIO_CONFIG + off, &val, 1);
+	return val;
+}
+
+/*
+ * The model's answer to a request handed to it directly, not through the requestq: what it
+ * makes of the features without a kick.
+ */
+static uint8_t model_status(struct viommu *model, const void *req, size_t len)
+{
+	struct virtio_iommu_req_tail tail = { .status = 0xff };
+	size_t reply_len = 0;
+
+	ck_assert_int_eq(viommu_handle_request(model, req, len, &tail, sizeof(tail), &reply_len),
+			 0);
+	ck_assert_uint_eq(reply_len, sizeof(tail));
+	return tail.status;
+}
+
+/* ATTACH of a missing endpoint with the BYPASS flag: INVAL without BYPASS_CONFIG, else NOENT. */
+static uint8_t attach_bypass_status(struct viommu *model)
+{
+	struct virtio_iommu_req_attach r = { .head.type = VIRTIO_IOMMU_T_ATTACH,
+					     .domain = htole32(1),
+					     .endpoint = htole32(0x7777),
+					     .flags = htole32(VIRTIO_IOMMU_ATTACH_F_BYPASS) };
+
+	return model_status(model, &r, sizeof(r) - sizeof(r.tail));
+}
+
+/* MAP with the MMIO flag into a missing domain: UNSUPP without MAP_UNMAP, INVAL without
+ * MMIO, else NOENT. */
+static uint8_t map_mmio_status(struct viommu *model)
+{
+	struct virtio_iommu_req_map r = { .head.type = VIRTIO_IOMMU_T_MAP,
+					  .domain = htole32(1),
+					  .virt_start = htole64(0),
+					  .virt_end = htole64(0xfff),
+					  .phys_start = htole64(0x10000),
+					  .flags = htole32(VIRTIO_IOMMU_MAP_F_READ |
+							   VIRTIO_IOMMU_MAP_F_MMIO) };
+
+	return model_status(model, &r, sizeof(r) - sizeof(r.tail));
+}
+
+/*
+ * The model acts on what the driver accepted from FEATURES_OK on, before any queue is
+ * kicked, and on nothing before it or after a reset: a write to config.bypass counts only
+ * with VIRTIO_IOMMU_F_BYPASS_CONFIG negotiated.
+ */
+START_TEST(viommu_features_count_from_features_ok)
+{
+	const uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	const unsigned int bypass = offsetof(struct virtio_iommu_config, bypass);
+	const uint64_t without_bypass_config_or_mmio =
+	    ~(F(VIRTIO_IOMMU_F_BYPASS_CONFIG) | F(VIRTIO_IOMMU_F_MMIO));
+	struct viommu_virtio vio;
+	struct viommu_params p;
+	struct viommu *model;
+
+	viommu_default_params(&p);
+	ck_assert(p.bypass);
+	model = viommu_create(&p, &mem);
+	ck_assert_ptr_nonnull(model);
+	ck_assert(viommu_features(model) & F(VIRTIO_IOMMU_F_BYPASS_CONFIG));
+	ck_assert(viommu_features(model) & F(VIRTIO_IOMMU_F_MMIO));
+	viommu_virtio_init(&vio, model, &dma, &irq.sink, 9);
+	dev = &vio.mmio;
+
+	/* Nothing negotiated yet: no MAP, no ATTACH flag, the bypass write is dropped. */
+	ck_assert_uint_eq(map_mmio_status(model), VIRTIO_IOMMU_S_UNSUPP);
+	ck_assert_uint_eq(attach_bypass_status(model), VIRTIO_IOMMU_S_INVAL);
+	config_write8(bypass, 0);
+	ck_assert_uint_eq(config_read8(bypass), 1);
+
+	/* The driver takes all but BYPASS_CONFIG and MMIO: the model knows at FEATURES_OK. */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, s);
+	write_features(device_features() & without_bypass_config_or_mmio);
+	config_write8(bypass, 0); /* features written, not accepted yet */
+	ck_assert_uint_eq(config_read8(bypass), 1);
+	ck_assert_uint_eq(map_mmio_status(model), VIRTIO_IOMMU_S_UNSUPP);
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), s | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(map_mmio_status(model), VIRTIO_IOMMU_S_INVAL);
+	ck_assert_uint_eq(attach_bypass_status(model), VIRTIO_IOMMU_S_INVAL);
+	config_write8(bypass, 0);
+	ck_assert_uint_eq(config_read8(bypass), 1);
+
+	/* Reset: none again. */
+	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(map_mmio_status(model), VIRTIO_IOMMU_S_UNSUPP);
+	config_write8(bypass, 0);
+	ck_assert_uint_eq(config_read8(bypass), 1);
+
+	/* With BYPASS_CONFIG the write is honoured at once, still before any kick. */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, s);
+	write_features(device_features());
+	wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(map_mmio_status(model), VIRTIO_IOMMU_S_NOENT);
+	ck_assert_uint_eq(attach_bypass_status(model), VIRTIO_IOMMU_S_NOENT);
+	config_write8(bypass, 0);
+	ck_assert_uint_eq(config_read8(bypass), 0);
+	config_write8(bypass, 1);
+	ck_assert_uint_eq(config_read8(bypass), 1);
+
+	viommu_virtio_destroy(&vio);
+	viommu_destroy(model);
+}
+END_TEST
+
 Suite *virtio_suite(void)
 {
 	Suite *s = suite_create("virtio");
@@ -922,6 +1115,8 @@ Suite *virtio_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, rng_fills_a_chain_and_interrupts);
 	tcase_add_test(tc, viommu_requests_and_faults_on_the_eventq);
+	tcase_add_test(tc, features_accepted_at_features_ok_and_none_after_reset);
+	tcase_add_test(tc, viommu_features_count_from_features_ok);
 	tcase_add_test(tc, rng_indirect_table);
 	tcase_add_test(tc, event_idx_suppresses_interrupts);
 	tcase_add_test(tc, no_interrupt_flag_without_event_idx);

@@ -6,6 +6,8 @@
  */
 #include <endian.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,16 @@
 #define IOVA_BASE 0x800000000ULL
 
 /* What the loop thread does when the test writes the kick eventfd. */
-enum kick_action { KICK, KICK_THEN_RESET };
+enum kick_action {
+	KICK,
+	KICK_THEN_RESET,
+	KICK_THEN_HOLD, /* then waits for release_fd: no completion is reaped meanwhile */
+};
 
 static struct virtio_blk blk;
 static struct ioloop loop;
 static int kick_fd, kicked_fd; /* test -> loop; loop -> test when the action is done */
+static int release_fd; /* test -> loop: a KICK_THEN_HOLD may go on */
 static enum kick_action action;
 static unsigned int seen_in_flight, seen_stale; /* right after the loop's kick */
 static char disk_path[64];
@@ -78,6 +85,8 @@ static bool kick_readable(void *opaque, int fd)
 	seen_stale = blk.stale;
 	virtio_mmio_unlock(&blk.mmio);
 	ck_assert_int_eq(write(kicked_fd, &one, sizeof(one)), sizeof(one));
+	if (action == KICK_THEN_HOLD)
+		ck_assert_int_eq(read(release_fd, &n, sizeof(n)), sizeof(n));
 	return true;
 }
 
@@ -138,8 +147,10 @@ static void start(bool ro, bool behind_iommu)
 	vd_dev = &blk.mmio;
 	kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	kicked_fd = eventfd(0, EFD_CLOEXEC);
+	release_fd = eventfd(0, EFD_CLOEXEC);
 	ck_assert_int_ge(kick_fd, 0);
 	ck_assert_int_ge(kicked_fd, 0);
+	ck_assert_int_ge(release_fd, 0);
 	action = KICK;
 	ck_assert_int_eq(ioloop_init(&loop), 0);
 	virtio_blk_use_loop(&blk, &loop);
@@ -148,15 +159,15 @@ static void start(bool ro, bool behind_iommu)
 	driver_start();
 }
 
-static void stop(bool destroy_first)
+/* @destroyed: virtio_blk_destroy() ran already. */
+static void stop(bool destroyed)
 {
-	if (destroy_first)
-		virtio_blk_destroy(&blk); /* with the loop running: waits for its requests */
 	ioloop_destroy(&loop);
-	if (!destroy_first)
+	if (!destroyed)
 		virtio_blk_destroy(&blk);
 	close(kick_fd);
 	close(kicked_fd);
+	close(release_fd);
 	unlink(disk_path);
 	vd_release();
 }
@@ -408,12 +419,50 @@ START_TEST(async_stop_completes_requests_in_flight)
 }
 END_TEST
 
+static atomic_bool destroyed;
+
+static void *destroy_blk(void *arg)
+{
+	(void)arg;
+	virtio_blk_destroy(&blk);
+	atomic_store(&destroyed, true);
+	return NULL;
+}
+
+/*
+ * virtio_blk_destroy() with five requests in flight and the loop running: it returns only
+ * once each has completed into the used ring, and nothing touches the freed request slots
+ * after (ASan would see the loop thread do so).
+ */
 START_TEST(async_destroy_waits_for_requests_in_flight)
 {
+	const uint32_t len = 32 * 1024;
+	struct timespec ms = { 0, 1000000 };
+	uint64_t one = 1;
+	pthread_t t;
+
 	start(false, false);
 	for (unsigned int k = 0; k < 5; k++)
-		request(k, VIRTIO_BLK_T_IN, k * 64, 32 * 1024);
-	loop_kick(KICK);
+		request(k, VIRTIO_BLK_T_IN, k * 64, len);
+	/* The loop takes the five, then is held: none can complete until it is let go. */
+	loop_kick(KICK_THEN_HOLD);
+	ck_assert_uint_eq(seen_in_flight, 5);
+	atomic_store(&destroyed, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, destroy_blk, NULL), 0);
+	for (int i = 0; i < 50 && !atomic_load(&destroyed); i++)
+		nanosleep(&ms, NULL);
+	ck_assert_msg(!atomic_load(&destroyed), "destroy returned with 5 requests in flight");
+	ck_assert_uint_eq(used_idx(0), 0);
+	ck_assert_int_eq(write(release_fd, &one, sizeof(one)), sizeof(one));
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	/* Each was completed before destroy returned. */
+	ck_assert_uint_eq(used_idx(0), 5);
+	for (unsigned int k = 0; k < 5; k++) {
+		ck_assert_uint_eq(ram[STATS + k], VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(used_len(0, k), len + 1);
+		ck_assert_uint_eq(ram[DATA + k * len + len - 1], pattern(k * 64 * 512 + len - 1));
+	}
+	ck_assert_int_eq(blk.fd, -1);
 	stop(true);
 }
 END_TEST
