@@ -114,7 +114,10 @@ void viommu_invalidate_batch(struct viommu *v, const void *const *reqs, const si
 
 /* Device feature bits offered (bits 0-63 of the device-specific range; no transport bits). */
 uint64_t viommu_features(const struct viommu *v);
-/* What the driver accepted, at FEATURES_OK; until then every offered feature counts. */
+/*
+ * What the driver accepted, at FEATURES_OK (the transport glue calls it then, and with 0 at
+ * reset). A model used without a transport (tests) counts every offered feature until then.
+ */
 void viommu_set_features(struct viommu *v, uint64_t negotiated);
 
 /* Config space (struct virtio_iommu_config, little-endian). Out-of-range bytes read as 0. */

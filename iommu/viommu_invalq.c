@@ -40,7 +40,7 @@ static bool locate_tail(const struct virtq_req *req, struct viommu_invalq_tail *
 
 static bool negotiated(const struct viommu_virtio *dev)
 {
-	return dev->mmio.driver_features & (1ULL << VIRTIO_IOMMU_F_ATTACH_TABLE);
+	return virtio_mmio_features(&dev->mmio) & (1ULL << VIRTIO_IOMMU_F_ATTACH_TABLE);
 }
 
 /* Reads one popped chain into entry @i of @b and judges what it is. */
@@ -48,7 +48,8 @@ static void take(struct viommu_virtio *dev, struct viommu_invalq_batch *b, unsig
 {
 	const struct virtq_req *req = &b->scratch;
 	struct viommu_invalq_entry *e = &b->e[i];
-	uint8_t type = 0;
+	uint32_t len =
+	    req->readable_len < VIOMMU_INVALQ_REQ_LEN ? req->readable_len : VIOMMU_INVALQ_REQ_LEN;
 
 	e->head = req->head;
 	e->used_len = 0;
@@ -60,22 +61,21 @@ static void take(struct viommu_virtio *dev, struct viommu_invalq_batch *b, unsig
 		return;
 	}
 	e->used_len = req->writable_len;
-	if (req->readable_len && virtq_req_read(req, 0, &type, 1)) {
+	/*
+	 * One copy, read once: the type and the body are judged from the same bytes, however
+	 * the guest changes its memory meanwhile.
+	 */
+	if (len && virtq_req_read(req, 0, e->body, len)) {
 		e->has_tail = false; /* unreadable: used length 0, the driver sees an error */
 		e->used_len = 0;
 		return;
 	}
-	if (!req->readable_len || type != VIRTIO_IOMMU_T_INVALIDATE)
+	if (!len || e->body[0] != VIRTIO_IOMMU_T_INVALIDATE)
 		return; /* UNSUPP: the invalq carries INVALIDATE only */
 	/* INVAL as on the requestq: exactly the request's struct, exactly the tail. */
 	b->status[i] = VIRTIO_IOMMU_S_INVAL;
 	if (req->readable_len != VIOMMU_INVALQ_REQ_LEN || req->writable_len != TAIL_LEN)
 		return;
-	if (virtq_req_read(req, 0, e->body, VIOMMU_INVALQ_REQ_LEN)) {
-		e->has_tail = false;
-		e->used_len = 0;
-		return;
-	}
 	b->reqs[b->nr_model] = e->body;
 	b->lens[b->nr_model] = VIOMMU_INVALQ_REQ_LEN;
 	b->idx[b->nr_model++] = i;
@@ -91,7 +91,6 @@ unsigned int viommu_invalq_pop(struct viommu_virtio *dev, struct viommu_invalq_b
 	b->reset_count = virtio_mmio_reset_count(&dev->mmio);
 	if (!q || !(dev->mmio.status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return 0;
-	viommu_virtio_sync_features(dev);
 	if (max > VIOMMU_INVALQ_BATCH_MAX)
 		max = VIOMMU_INVALQ_BATCH_MAX;
 	while (b->n < max && virtq_pop(q, &b->scratch) == 1)

@@ -93,12 +93,6 @@ static void features_accepted(struct virtio_mmio_dev *dev, uint64_t features)
 	viommu_set_features(to_viommu(dev)->model, features);
 }
 
-void viommu_virtio_sync_features(struct viommu_virtio *v)
-{
-	/* Nothing left to do: features_accepted() keeps the model current. */
-	(void)v;
-}
-
 /* The invalq without a thread of its own: batches on the kicking thread, lock held. */
 static void invalq_inline(struct viommu_virtio *v)
 {

@@ -35,10 +35,5 @@ void viommu_virtio_destroy(struct viommu_virtio *dev);
  * ioeventfd) is forwarded to @fd, the invalq thread's notify eventfd; -1 serves it inline.
  */
 void viommu_virtio_set_invalq_fd(struct viommu_virtio *dev, int fd);
-/*
- * Does nothing now: the transport's features_accepted hook tells the model what the driver
- * accepted at FEATURES_OK (and 0 at reset). Kept for callers not yet updated; remove with them.
- */
-void viommu_virtio_sync_features(struct viommu_virtio *dev);
 
 #endif
