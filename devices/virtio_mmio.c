@@ -46,7 +46,8 @@ static void device_reset(struct virtio_mmio_dev *dev)
 	update_irq(dev);
 	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		virtq_reset(&dev->queues[i], dev->dma);
-	dev->reset_count++;
+	/* Atomic: a thread with a request in flight compares it without the lock. */
+	__atomic_fetch_add(&dev->reset_count, 1, __ATOMIC_RELEASE);
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
 	if (dev->ops->features_accepted)
@@ -380,7 +381,7 @@ struct virtq *virtio_mmio_queue(struct virtio_mmio_dev *dev, unsigned int queue)
 
 uint64_t virtio_mmio_reset_count(const struct virtio_mmio_dev *dev)
 {
-	return dev->reset_count;
+	return __atomic_load_n(&dev->reset_count, __ATOMIC_ACQUIRE);
 }
 
 uint64_t virtio_mmio_features(const struct virtio_mmio_dev *dev)

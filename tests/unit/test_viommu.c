@@ -1072,7 +1072,7 @@ static void *translator(void *arg)
 	struct virtio_iommu_fault f;
 
 	(void)arg;
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		if (!viommu_translate(ep2, (n % 64) * PAGE, 8, n & 1, &gpa, &contig))
 			ck_assert_uint_eq(gpa, (n % 64) * PAGE + 0x10000);
 		while (viommu_pop_fault(v, &f))
@@ -1098,7 +1098,7 @@ START_TEST(translate_races_requests)
 				  VIRTIO_IOMMU_S_OK);
 		ck_assert_uint_eq(unmap(DOM, p * PAGE, p * PAGE + PAGE - 1), VIRTIO_IOMMU_S_OK);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
 }
