@@ -44,7 +44,11 @@
 #define PCI_HOST_BRIDGE_CLASS 0x060000
 
 struct pci_host {
-	pthread_mutex_t lock; /* any vCPU may access config space: one at a time */
+	/*
+	 * Any vCPU may access config space: one at a time. Taken before a function's own lock
+	 * (vfio_pci.lock, then msi_routes.lock); the whole order is in iommu/viommu_internal.h.
+	 */
+	pthread_mutex_t lock;
 	uint32_t config_address; /* the CONFIG_ADDRESS latch; under @lock */
 	struct pci_function *slots[PCI_HOST_SLOTS];
 	struct pci_function bridge; /* in slot 0 */

@@ -70,7 +70,7 @@ struct virtio_backend_ops {
 };
 
 struct virtio_mmio_dev {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* before the vIOMMU's locks: the order is in viommu_internal.h */
 	const struct virtio_backend_ops *ops;
 	void *backend;
 	const struct dma_space *dma;

@@ -52,7 +52,24 @@ struct viommu_endpoint {
 };
 
 struct viommu {
-	/* Everything below, up to the fault queue, is under @lock. */
+	/*
+	 * Everything below, up to the fault queue, is under @lock.
+	 *
+	 * The lock order of the virtio devices and the vIOMMU, outermost first (each may be
+	 * taken with the ones before it held, never the other way round):
+	 *   1. an endpoint's virtio-mmio transport lock (virtio-blk, net, console, rng: their
+	 *      queue_notify, completions and receive paths DMA through the vIOMMU);
+	 *   2. the virtio-iommu device's own transport lock (reached from 1 only through the
+	 *      fault notify hook, which dma_end() calls after dropping @lock);
+	 *   3. @lock, read (DMA translation, INVALIDATE, config reads) or write (requests,
+	 *      features, reset, config writes); writer-preferring, so never taken twice;
+	 *   4. a domain's inval_lock (viommu_nested.c, around the backend's invalidate).
+	 * @fault_lock is taken under 2 only, never with @lock. No fault is reported and no
+	 * transport lock taken with @lock held: that would invert 2 and 3.
+	 * The PCI side is a chain of its own: pci_host.lock, then vfio_pci.lock, then
+	 * msi_routes.lock. Leaf locks, under which nothing else is taken: vm.lock, serial's, rtc's,
+	 * the invalq's start lock, msi_routes.lock, inval_lock, @fault_lock.
+	 */
 	pthread_rwlock_t lock;
 	struct viommu_params p;
 	uint64_t granule;

@@ -60,7 +60,9 @@ struct vfio_pci {
 	struct pci_function fn;
 	struct vfio_device dev;
 	struct vm *vm;
-	pthread_mutex_t lock; /* config space and MSI-X state: vCPUs trap in any order */
+	/* Config space and MSI-X state: vCPUs trap in any order. After pci_host's, before
+	 * msi_routes'. */
+	pthread_mutex_t lock;
 	uint8_t cfg[PCI_CFG_SIZE]; /* the device's config space as read at start */
 	uint8_t visible_next[PCI_CFG_SIZE]; /* for each kept capability, the next kept one */
 	unsigned int first_cap;

@@ -19,7 +19,7 @@
 
 struct msi_routes {
 	int vm_fd;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* a leaf: taken under vfio_pci's lock, takes none */
 	unsigned int count; /* GSIs handed out: MSI_GSI_BASE .. MSI_GSI_BASE + count - 1 */
 	struct {
 		bool active;
