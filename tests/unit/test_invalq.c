@@ -171,7 +171,7 @@ static void start_thread(unsigned int poll_us)
 	notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ck_assert_int_ge(notify_fd, 0);
 	viommu_virtio_set_invalq_fd(&vio, notify_fd);
-	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o), 0);
+	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o, NULL), 0);
 }
 
 /* §3.1.1 with @features, all three queues, DRIVER_OK. */
@@ -522,7 +522,7 @@ START_TEST(invalq_thread_starts_and_stops)
 		o.files = k & 1;
 		o.single_issuer = k & 2;
 		o.poll_us = k & 4 ? 50 : 0;
-		ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o), 0);
+		ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o, NULL), 0);
 		post_inval(INVALQ, k % SLOTS, 0);
 		kick(INVALQ);
 		wait_used(INVALQ, k + 1);
@@ -531,7 +531,7 @@ START_TEST(invalq_thread_starts_and_stops)
 		invalq_stop(&iq); /* twice is harmless */
 	}
 	/* Stopping with requests just kicked. */
-	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o), 0);
+	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o, NULL), 0);
 	for (unsigned int i = 0; i < SLOTS; i++)
 		post_inval(INVALQ, i, 0);
 	kick(INVALQ);
