@@ -44,7 +44,7 @@ static struct {
 	struct viommu_inval last[64];
 	int fail_at; /* entry of the next call to fail, -1: none */
 	bool block; /* the next call waits for @release */
-	const char *fault; /* NESTVM_FAULT rules the next call sets, on the invalq thread */
+	const char *fault; /* atomic: NESTVM_FAULT rules the next call sets, on its thread */
 	sem_t entered, release;
 } fk;
 
@@ -114,12 +114,13 @@ static int fk_set_table(void *ctx, void *domain, const struct viommu_table *t)
 static int fk_invalidate(void *ctx, void *domain, const struct viommu_inval *inv, unsigned int n,
 			 unsigned int *done)
 {
+	const char *fault = __atomic_exchange_n(&fk.fault, NULL, __ATOMIC_ACQ_REL);
+
 	(void)ctx, (void)domain;
-	if (fk.fault) {
+	if (fault) {
 		char err[256];
 
-		ck_assert_int_eq(fault_inject_parse(fk.fault, err, sizeof(err)), 0);
-		fk.fault = NULL;
+		ck_assert_int_eq(fault_inject_parse(fault, err, sizeof(err)), 0);
 	}
 	if (fk.block) {
 		fk.block = false;
@@ -642,7 +643,7 @@ START_TEST(invalq_thread_death_stops_the_vm)
 	init_with(device_features());
 	attach_table();
 	/* The backend call (on the thread) makes every later io_uring_enter fail. */
-	fk.fault = "invalq_enter:EIO";
+	__atomic_store_n(&fk.fault, "invalq_enter:EIO", __ATOMIC_RELEASE);
 	post_inval(INVALQ, 0, 0);
 	kick(INVALQ);
 	wait_for_stop();
