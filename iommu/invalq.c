@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "invalq.h"
+#include "vmm/fault_inject.h"
 #include "vmm/log.h"
 #include "vmm/seccomp.h"
 
@@ -236,22 +237,33 @@ static void poll_window(struct invalq *q)
 		drain_all(q);
 }
 
-static void invalq_loop(struct invalq *q)
+/* Says, in one error line, why the thread cannot go on; the caller stops the VM. */
+static int die(const char *what, int err)
 {
-	if (arm(q, TAG_NOTIFY, false) || arm(q, TAG_STOP, false)) {
-		pr_err("invalq: cannot queue its first reads");
-		return;
-	}
+	pr_err("invalq: %s: %s; the thread dies and the VM stops", what, strerror(-err));
+	return err;
+}
+
+/* Until invalq_stop() asks (0), or until the thread cannot go on (a negative errno, said). */
+static int invalq_loop(struct invalq *q)
+{
+	int ret = arm(q, TAG_NOTIFY, false);
+
+	if (!ret)
+		ret = arm(q, TAG_STOP, false);
+	if (ret)
+		return die("cannot queue its first reads", ret);
 	for (;;) {
 		bool kicked = false, stop = false;
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
-		int ret = io_uring_submit_and_wait(&q->ring, 1);
 
-		if (ret < 0 && ret != -EINTR) {
-			pr_err("invalq: io_uring_enter: %s", strerror(-ret));
-			return;
-		}
+		ret = fault_inject(FAULT_INVALQ_ENTER);
+		if (!ret)
+			ret = io_uring_submit_and_wait(&q->ring, 1);
+		if (ret < 0 && ret != -EINTR)
+			return die("io_uring_enter failed", ret);
+		ret = 0;
 		io_uring_for_each_cqe(&q->ring, head, cqe)
 		{
 			uint64_t tag = io_uring_cqe_get_data64(cqe);
@@ -262,29 +274,28 @@ static void invalq_loop(struct invalq *q)
 			} else if (tag == TAG_NOTIFY && cqe->res == -EAGAIN) {
 				/* A read of a non-blocking eventfd on an older kernel: poll first.
 				 */
-				if (arm(q, TAG_NOTIFY, true))
-					stop = true;
-			} else if (tag == TAG_NOTIFY && cqe->res < 0) {
-				pr_err("invalq: reading the notify eventfd: %s",
-				       strerror(-cqe->res));
-				stop = true;
+				if (!ret)
+					ret = arm(q, TAG_NOTIFY, true);
+			} else if (tag == TAG_NOTIFY && cqe->res < 0 && !ret) {
+				ret = cqe->res;
 			} else if (tag == TAG_NOTIFY) {
 				kicked = true;
 			}
 		}
 		io_uring_cq_advance(&q->ring, seen);
 		if (stop || stopping(q))
-			return;
+			return 0;
+		if (ret)
+			return die("waiting on the notify eventfd", ret);
 		if (!kicked)
 			continue;
 		count(&q->stats.wakeups, 1);
 		drain_all(q);
 		if (q->opts.poll_us)
 			poll_window(q);
-		if (arm(q, TAG_NOTIFY, false)) {
-			pr_err("invalq: cannot queue the next read");
-			return;
-		}
+		ret = arm(q, TAG_NOTIFY, false);
+		if (ret)
+			return die("cannot queue the next read", ret);
 	}
 }
 
@@ -309,7 +320,8 @@ static void *invalq_thread(void *arg)
 	if (ret)
 		return NULL;
 	seccomp_selftest_point(SECCOMP_INVALQ);
-	invalq_loop(q);
+	if (invalq_loop(q) && q->stop_ctl)
+		q->stop_ctl->request_stop(q->stop_ctl, VM_STOP_ERROR);
 	return NULL;
 }
 
@@ -328,12 +340,13 @@ static void release(struct invalq *q)
 }
 
 int invalq_start(struct invalq *q, struct viommu_virtio *dev, int notify_fd,
-		 const struct invalq_opts *o)
+		 const struct invalq_opts *o, struct vm_control *ctl)
 {
 	int ret;
 
 	memset(q, 0, sizeof(*q));
 	q->dev = dev;
+	q->stop_ctl = ctl;
 	q->notify_fd = notify_fd;
 	q->opts = *o;
 	pthread_mutex_init(&q->lock, NULL);

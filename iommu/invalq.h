@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "iommu/viommu_invalq.h"
+#include "vmm/bus.h"
 
 #define INVALQ_ENV "NESTVM_INVALQ"
 #define INVALQ_POLL_US_MAX 10000
@@ -61,6 +62,7 @@ struct invalq {
 	struct viommu_invalq_batch *batch;
 	struct invalq_stats stats; /* written by the thread, read atomically */
 	int stopping; /* atomic: invalq_stop() asked */
+	struct vm_control *stop_ctl; /* stopped (VM_STOP_ERROR) should the thread die */
 	pthread_t thread;
 	bool started;
 	/* Start handshake: the thread reports its ring and filter setup. */
@@ -82,10 +84,13 @@ int invalq_parse_opts(struct invalq_opts *o, const char *s, char *err, size_t er
 /*
  * Starts the thread on @dev's queue 2, woken by @notify_fd (an eventfd: KVM's ioeventfd, or
  * one the device's own QueueNotify path writes, see viommu_virtio_set_invalq_fd). Returns
- * once the thread runs under its filter: 0, or a negative errno (printed).
+ * once the thread runs under its filter: 0, or a negative errno (printed). Should the thread
+ * die later (its io_uring fails), it says why in one error line and stops @ctl's VM with
+ * VM_STOP_ERROR (@ctl may be NULL: nothing to stop), for the guest's INVALIDATEs would
+ * wait for it forever.
  */
 int invalq_start(struct invalq *q, struct viommu_virtio *dev, int notify_fd,
-		 const struct invalq_opts *o);
+		 const struct invalq_opts *o, struct vm_control *ctl);
 /* Stops the thread (a batch in flight is finished first) and frees what start took. */
 void invalq_stop(struct invalq *q);
 void invalq_stats(struct invalq *q, struct invalq_stats *out);

@@ -23,6 +23,8 @@ const char *const fault_op_names[FAULT_NOPS] = {
 	[FAULT_VFIO_SET_IRQS] = "vfio_set_irqs",
 	[FAULT_KVM_IRQFD] = "kvm_irqfd",
 	[FAULT_KVM_GSI_ROUTING] = "kvm_gsi_routing",
+	[FAULT_IOLOOP_ENTER] = "ioloop_enter",
+	[FAULT_INVALQ_ENTER] = "invalq_enter",
 };
 
 struct fault_rule {

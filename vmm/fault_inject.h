@@ -32,6 +32,8 @@ enum fault_op {
 	FAULT_VFIO_SET_IRQS,
 	FAULT_KVM_IRQFD,
 	FAULT_KVM_GSI_ROUTING,
+	FAULT_IOLOOP_ENTER, /* the io loop thread's io_uring_enter (its wait) */
+	FAULT_INVALQ_ENTER, /* the invalq thread's io_uring_enter (its wait) */
 	FAULT_NOPS
 };
 

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "fault_inject.h"
 #include "ioloop.h"
 #include "log.h"
 #include "seccomp.h"
@@ -51,7 +52,11 @@ int ioloop_watch(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque)
 
 struct io_uring_sqe *ioloop_sqe(struct ioloop *loop)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+	struct io_uring_sqe *sqe;
+
+	if (loop->dead)
+		return NULL;
+	sqe = io_uring_get_sqe(&loop->ring);
 
 	if (!sqe && io_uring_submit(&loop->ring) >= 0)
 		sqe = io_uring_get_sqe(&loop->ring);
@@ -67,7 +72,24 @@ void ioloop_submit(struct ioloop *loop, struct io_uring_sqe *sqe, struct ioloop_
 {
 	assert(ioloop_on_thread(loop));
 	io_uring_sqe_set_data(sqe, op);
+	op->prev = NULL;
+	op->next = loop->ops;
+	if (loop->ops)
+		loop->ops->prev = op;
+	loop->ops = op;
 	loop->ops_in_flight++;
+}
+
+static void unlink_op(struct ioloop *loop, struct ioloop_op *op)
+{
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		loop->ops = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	op->prev = op->next = NULL;
+	loop->ops_in_flight--;
 }
 
 void ioloop_defer(struct ioloop *loop, struct ioloop_deferred *d)
@@ -95,7 +117,7 @@ static void complete_op(struct ioloop *loop, struct io_uring_cqe *cqe)
 {
 	struct ioloop_op *op = io_uring_cqe_get_data(cqe);
 
-	loop->ops_in_flight--;
+	unlink_op(loop, op);
 	op->done(op, cqe->res);
 }
 
@@ -154,22 +176,49 @@ static bool ioloop_complete(struct ioloop *loop, struct io_uring_cqe *cqe)
 /* Submits what is queued, waits for one completion at least. False on a fatal error. */
 static bool ioloop_wait(struct ioloop *loop)
 {
-	int ret = io_uring_submit_and_wait(&loop->ring, 1);
+	int ret = fault_inject(FAULT_IOLOOP_ENTER);
 
+	if (!ret)
+		ret = io_uring_submit_and_wait(&loop->ring, 1);
 	/* EBUSY/EAGAIN: completions overflowed; reaping them below makes room. */
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
-		pr_err("io loop: io_uring_enter: %s", strerror(-ret));
+		pr_err("io loop: io_uring_enter failed: %s; the thread dies and the VM stops",
+		       strerror(-ret));
 		return false;
 	}
 	return true;
 }
 
+/*
+ * The thread cannot go on (the reason is printed): no owner may wait for it any more, and
+ * the VM must not run on without its devices' back-ends, its console and its signals.
+ */
+static void ioloop_die(struct ioloop *loop)
+{
+	loop->dead = true;
+	while (loop->ops) {
+		struct ioloop_op *op = loop->ops;
+
+		unlink_op(loop, op);
+		op->done(op, -ECANCELED);
+		run_deferred(loop);
+	}
+	run_deferred(loop);
+	if (loop->stop_ctl)
+		loop->stop_ctl->request_stop(loop->stop_ctl, VM_STOP_ERROR);
+}
+
 /* After the stop: only ops still matter; their owners get every done() they wait for. */
 static void ioloop_drain(struct ioloop *loop)
 {
-	while (loop->ops_in_flight && ioloop_wait(loop)) {
+	while (loop->ops_in_flight) {
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
+
+		if (!ioloop_wait(loop)) {
+			ioloop_die(loop);
+			return;
+		}
 
 		io_uring_for_each_cqe(&loop->ring, head, cqe)
 		{
@@ -192,14 +241,20 @@ static void *ioloop_thread(void *arg)
 	bool running = true;
 
 	current_loop = loop;
-	if (seccomp_install(SECCOMP_IOLOOP, "io"))
+	if (seccomp_install(SECCOMP_IOLOOP, "io")) { /* which says why, naming the thread */
+		ioloop_die(loop);
 		return NULL;
+	}
 	seccomp_selftest_point(SECCOMP_IOLOOP);
 
-	while (running && ioloop_wait(loop)) {
+	while (running) {
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
 
+		if (!ioloop_wait(loop)) {
+			ioloop_die(loop);
+			return NULL;
+		}
 		io_uring_for_each_cqe(&loop->ring, head, cqe)
 		{
 			seen++;
@@ -212,6 +267,11 @@ static void *ioloop_thread(void *arg)
 	}
 	ioloop_drain(loop);
 	return NULL;
+}
+
+void ioloop_stop_vm_on_death(struct ioloop *loop, struct vm_control *ctl)
+{
+	loop->stop_ctl = ctl;
 }
 
 int ioloop_start(struct ioloop *loop)

@@ -13,7 +13,13 @@
  * next waits, so everything a watch or a batch of completions submits travels in one
  * io_uring_enter. ioloop_stop() waits for every op in flight and calls its done(), so an
  * owner may free its requests once the loop stopped. Ops must end on their own (file I/O
- * does): the loop never cancels them.
+ * does): the loop never cancels them, except when it dies.
+ *
+ * The loop dies when its thread cannot run on: its seccomp filter does not install, or
+ * io_uring_enter fails for good. It then says why in one error line, calls done() of every
+ * op in flight with -ECANCELED (their owners must not wait for a loop that is gone; the kernel
+ * may still finish them, into buffers that stay allocated until the owners are torn down),
+ * hands out no more SQEs, and stops the VM (ioloop_stop_vm_on_death) with VM_STOP_ERROR.
  *
  * Completion tags: watches use their index (< IOLOOP_MAX_WATCHES), ops their address.
  */
@@ -24,6 +30,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "bus.h"
+
 #define IOLOOP_MAX_WATCHES 32
 
 /* Called on the loop thread when @fd is readable; return false to stop watching it. */
@@ -32,6 +40,7 @@ typedef bool (*ioloop_fn)(void *opaque, int fd);
 struct ioloop_op {
 	/* On the loop thread: @res is the CQE's result (bytes, or a negative errno). */
 	void (*done)(struct ioloop_op *op, int res);
+	struct ioloop_op *prev, *next; /* the loop's list of ops in flight; the loop's own */
 };
 
 /* A call run once on the loop thread after the current batch of completions (interrupts). */
@@ -52,14 +61,19 @@ struct ioloop {
 	} watches[IOLOOP_MAX_WATCHES];
 	unsigned int count;
 	unsigned long ops_in_flight; /* loop thread only */
+	struct ioloop_op *ops; /* those in flight; loop thread only */
 	struct ioloop_deferred *deferred; /* loop thread only */
 	int wake_fd; /* eventfd: ioloop_stop() writes it */
 	pthread_t thread;
 	bool started;
+	bool dead; /* the thread died (see above); loop thread, then whoever joined it */
+	struct vm_control *stop_ctl; /* stopped when the loop dies; set before the start */
 };
 
 int ioloop_init(struct ioloop *loop);
 int ioloop_watch(struct ioloop *loop, int fd, ioloop_fn fn, void *opaque);
+/* The VM to stop (VM_STOP_ERROR) should the loop's thread die; after init, before start. */
+void ioloop_stop_vm_on_death(struct ioloop *loop, struct vm_control *ctl);
 int ioloop_start(struct ioloop *loop);
 /* Asks the loop to end, waits for the ops in flight (their done() runs), then for its thread. */
 void ioloop_stop(struct ioloop *loop);
@@ -69,7 +83,7 @@ void ioloop_destroy(struct ioloop *loop);
 bool ioloop_on_thread(const struct ioloop *loop);
 /*
  * A free SQE; loop thread only. When the submission queue is full it is flushed first. NULL
- * only when the kernel refuses that flush.
+ * when the kernel refuses that flush, and once the loop died.
  */
 struct io_uring_sqe *ioloop_sqe(struct ioloop *loop);
 /* Tags the filled @sqe with @op: op->done() will run exactly once. Loop thread only. */

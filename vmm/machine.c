@@ -98,22 +98,6 @@ static int machine_create_vcpus(struct machine *m)
 	return ret;
 }
 
-static bool signal_readable(void *opaque, int fd)
-{
-	struct vm *vm = opaque;
-	struct signalfd_siginfo si;
-
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return true;
-	pr_info("%s: stopping the guest", strsignal(si.ssi_signo));
-	pthread_mutex_lock(&vm->lock);
-	if (!vm->stopping)
-		vm->stop_signal = si.ssi_signo;
-	pthread_mutex_unlock(&vm->lock);
-	vm_request_stop(vm, VM_STOP_SIGNAL);
-	return true;
-}
-
 static void kick_handler(int sig)
 {
 	(void)sig; /* only interrupts KVM_RUN */
@@ -121,7 +105,9 @@ static void kick_handler(int sig)
 
 /*
  * Signals: SIGINT/SIGTERM/SIGHUP are blocked in every thread and read from a signalfd by the
- * io loop; SIGUSR1 (the vCPU kick) is blocked everywhere but in vCPU threads.
+ * main thread while it waits for the stop (machine_wait): not by the io loop, so that they
+ * stop the VM even after another thread died. SIGUSR1 (the vCPU kick) is blocked everywhere
+ * but in vCPU threads.
  */
 static int machine_setup_signals(struct machine *m)
 {
@@ -147,7 +133,7 @@ static int machine_start(struct machine *m)
 	for (unsigned int i = 0; i < m->ndisks && !ret; i++)
 		virtio_blk_use_loop(&m->disks[i], &m->loop);
 	if (!ret)
-		ret = ioloop_watch(&m->loop, m->signal_fd, signal_readable, &m->vm);
+		ioloop_stop_vm_on_death(&m->loop, &m->vm.ctl);
 	if (!ret && m->has_net)
 		ret = ioloop_watch(&m->loop, m->net.tap_fd, virtio_net_tap_readable, &m->net);
 	if (!ret)
@@ -167,17 +153,39 @@ static int machine_start(struct machine *m)
 	return ret;
 }
 
+/* Until the VM stops; a stop signal read here is one more way to stop it. */
 static void machine_wait(struct machine *m)
 {
-	struct pollfd pfd = { .fd = m->vm.stop_fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = m->vm.stop_fd, .events = POLLIN },
+		{ .fd = m->signal_fd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
 
-	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("waiting for the stop: poll: %s", strerror(errno));
+			vm_request_stop(&m->vm, VM_STOP_ERROR);
+			return;
+		}
+		/* A stop already asked for wins over a signal that came with it. */
+		if (pfd[0].revents || vm_stopping(&m->vm))
+			return;
+		if (pfd[1].revents && read(m->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+			pr_info("%s: stopping the guest", strsignal(si.ssi_signo));
+			vm_request_stop_signal(&m->vm, si.ssi_signo);
+			return;
+		}
+	}
 }
 
 static int machine_exit_status(struct vm *vm)
 {
-	switch (vm->stop_reason) {
+	int signo;
+
+	switch (vm_stop_reason(vm, &signo)) {
 	case VM_STOP_POWEROFF:
 		return EXIT_POWEROFF;
 	case VM_STOP_RESET:
@@ -188,7 +196,7 @@ static int machine_exit_status(struct vm *vm)
 		pr_err("the guest kernel panicked (status %d)", EXIT_GUEST_PANIC);
 		return EXIT_GUEST_PANIC;
 	case VM_STOP_SIGNAL:
-		return EXIT_SIGNAL_BASE + (vm->stop_signal ? vm->stop_signal : SIGINT);
+		return EXIT_SIGNAL_BASE + (signo ? signo : SIGINT);
 	case VM_STOP_ERROR:
 	default:
 		return EXIT_ERROR;

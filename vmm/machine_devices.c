@@ -306,5 +306,5 @@ int machine_add_invalq(struct machine *m)
 		return ret;
 	}
 	viommu_virtio_set_invalq_fd(&m->viommu_dev, m->invalq_fd);
-	return invalq_start(&m->invalq, &m->viommu_dev, m->invalq_fd, &opts);
+	return invalq_start(&m->invalq, &m->viommu_dev, m->invalq_fd, &opts, &m->vm.ctl);
 }

@@ -48,7 +48,7 @@ static const struct seccomp_rule vcpu_rules[] = {
 static const struct seccomp_rule ioloop_rules[] = {
 	{ "io_uring_enter",
 	  "waiting for events; submitting virtio-blk I/O (no pread/pwrite here)" },
-	{ "read", "stdin, eventfds and the signalfd when they are ready" },
+	{ "read", "stdin and eventfds when they are ready" },
 	{ "write", "UART echo, tap transmit and log lines; waking threads through eventfds" },
 	{ "poll", "UART output waits (100 ms at most) for room on a blocking console" },
 	{ "ioctl", "KVM_IRQ_LINE when input reaches the UART or a virtio device completes; "
@@ -95,9 +95,9 @@ static const struct seccomp_rule invalq_rules[] = {
 };
 
 static const struct seccomp_rule main_rules[] = {
-	{ "read", "waiting for the stop eventfd" },
-	{ "poll", "waiting for the stop eventfd" },
-	{ "ppoll", "waiting for the stop eventfd (poll's modern form)" },
+	{ "read", "the stop signals' signalfd, while waiting for the stop" },
+	{ "poll", "waiting for the stop eventfd and the stop signals' signalfd" },
+	{ "ppoll", "waiting for the stop eventfd and the signalfd (poll's modern form)" },
 	{ "write", "log lines and the exit report" },
 	{ "futex", "joining threads; locks" },
 	{ "tgkill", "kicking vCPU threads out of KVM_RUN on stop" },

@@ -248,7 +248,7 @@ static void *vcpu_thread(void *arg)
 	}
 	seccomp_selftest_point(SECCOMP_VCPU);
 
-	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+	while (!vm_stopping(vm)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* A kick: clear it; the loop condition says whether to stop. */

@@ -30,20 +30,49 @@ static void vm_ctl_request_stop(struct vm_control *ctl, enum vm_stop_reason reas
 	vm_request_stop(container_of(ctl, struct vm, ctl), reason);
 }
 
-void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
+/* The first stop wins: its reason (and signal) stay; later requests change nothing. */
+static void vm_stop_first(struct vm *vm, enum vm_stop_reason reason, int signo)
 {
 	uint64_t one = 1;
 	bool first;
 
 	pthread_mutex_lock(&vm->lock);
-	first = !vm->stopping;
+	first = !__atomic_load_n(&vm->stopping, __ATOMIC_RELAXED);
 	if (first) {
-		vm->stopping = true;
 		vm->stop_reason = reason;
+		vm->stop_signal = signo;
+		/* Release: a vCPU that sees it also sees the reason. */
+		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	if (first && write(vm->stop_fd, &one, sizeof(one)) < 0)
 		pr_err("cannot signal the stop: %s", strerror(errno));
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason)
+{
+	vm_stop_first(vm, reason, 0);
+}
+
+void vm_request_stop_signal(struct vm *vm, int signo)
+{
+	vm_stop_first(vm, VM_STOP_SIGNAL, signo);
+}
+
+bool vm_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
+}
+
+enum vm_stop_reason vm_stop_reason(struct vm *vm, int *signo)
+{
+	enum vm_stop_reason reason;
+
+	pthread_mutex_lock(&vm->lock);
+	reason = vm->stop_reason;
+	*signo = vm->stop_signal;
+	pthread_mutex_unlock(&vm->lock);
+	return reason;
 }
 
 /*

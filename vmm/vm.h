@@ -33,7 +33,11 @@ struct vm {
 	struct kvm_cpuid2 *cpuid; /* what KVM supports; patched per vCPU */
 	int run_size; /* bytes of each vCPU's kvm_run mapping */
 
-	/* Stop state: written under @lock, signalled through @stop_fd (an eventfd). */
+	/*
+	 * Stop state: written once, by the first stop request, under @lock, and signalled
+	 * through @stop_fd (an eventfd). @stopping is also atomic (read without the lock by
+	 * vm_stopping()); the others are read under @lock (vm_stop_reason()).
+	 */
 	pthread_mutex_t lock;
 	bool stopping;
 	enum vm_stop_reason stop_reason;
@@ -73,7 +77,14 @@ int vm_map_device_memory(struct vm *vm, uint64_t gpa, void *hva, uint64_t size);
 int vm_switch_device_memory(struct vm *vm, int slot, uint64_t gpa, void *hva, uint64_t size,
 			    bool on);
 
+/* Any thread; the first request wins, later ones change nothing. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
+/* The same for a stop by signal @signo (its status is 128 + @signo). */
+void vm_request_stop_signal(struct vm *vm, int signo);
+/* Whether a stop was asked for; any thread, no lock. */
+bool vm_stopping(struct vm *vm);
+/* The first request's reason, and its signal (0 unless VM_STOP_SIGNAL). */
+enum vm_stop_reason vm_stop_reason(struct vm *vm, int *signo);
 /* Makes KVM signal eventfd @fd, without an exit to us, when the guest writes @value as a
  * 4-byte MMIO write to @addr. Returns 0 or -errno. */
 int vm_add_ioeventfd(struct vm *vm, uint64_t addr, uint32_t value, int fd);

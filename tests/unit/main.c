@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, viommu_nested_suite());
 	srunner_add_suite(sr, invalq_suite());
 	srunner_add_suite(sr, inval_race_suite());
+	srunner_add_suite(sr, ioloop_suite());
 	srunner_add_suite(sr, msix_suite());
 	srunner_add_suite(sr, maptree_suite());
 	srunner_add_suite(sr, ioas_suite());

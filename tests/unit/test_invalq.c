@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -20,6 +21,7 @@
 #include "iommu/viommu_invalq.h"
 #include "iommu/viommu_virtio.h"
 #include "unit.h"
+#include "vmm/fault_inject.h"
 #include "virtio_driver.h"
 
 #define INVALQ VIRTIO_IOMMU_INVALQ
@@ -29,6 +31,11 @@
 #define SLOTS (QSIZE / 2) /* two descriptors per request */
 #define REQ(q, slot) (BUF + 0x1000 * (q) + 0x80 * (slot))
 #define TAIL_AT(q, slot) (REQ(q, slot) + 0x40)
+/*
+ * Waits are for events (a used index, a flag); this many 100 us naps (20 s) only guard
+ * against a hang, on however loaded a machine: no test depends on how long anything takes.
+ */
+#define HANG_GUARD_NAPS 200000
 
 /* The fake table backend: records calls, fails one entry on demand, may block. */
 static struct {
@@ -37,8 +44,25 @@ static struct {
 	struct viommu_inval last[64];
 	int fail_at; /* entry of the next call to fail, -1: none */
 	bool block; /* the next call waits for @release */
+	const char *fault; /* atomic: NESTVM_FAULT rules the next call sets, on its thread */
 	sem_t entered, release;
 } fk;
+
+/* The VM the invalq thread stops should it die (start_thread() with @ctl). */
+static struct {
+	struct vm_control ctl;
+	unsigned int stops; /* atomic */
+	enum vm_stop_reason reason;
+	sem_t stopped;
+} vm;
+
+static void fake_request_stop(struct vm_control *ctl, enum vm_stop_reason reason)
+{
+	(void)ctl;
+	vm.reason = reason;
+	__atomic_fetch_add(&vm.stops, 1, __ATOMIC_RELEASE);
+	sem_post(&vm.stopped);
+}
 
 static int fk_alloc(void *ctx, bool bypass, void **domain)
 {
@@ -90,7 +114,14 @@ static int fk_set_table(void *ctx, void *domain, const struct viommu_table *t)
 static int fk_invalidate(void *ctx, void *domain, const struct viommu_inval *inv, unsigned int n,
 			 unsigned int *done)
 {
+	const char *fault = __atomic_exchange_n(&fk.fault, NULL, __ATOMIC_ACQ_REL);
+
 	(void)ctx, (void)domain;
+	if (fault) {
+		char err[256];
+
+		ck_assert_int_eq(fault_inject_parse(fault, err, sizeof(err)), 0);
+	}
 	if (fk.block) {
 		fk.block = false;
 		sem_post(&fk.entered);
@@ -136,6 +167,9 @@ static void setup(void)
 	fk.fail_at = -1;
 	sem_init(&fk.entered, 0, 0);
 	sem_init(&fk.release, 0, 0);
+	memset(&vm, 0, sizeof(vm));
+	vm.ctl.request_stop = fake_request_stop;
+	sem_init(&vm.stopped, 0, 0);
 	viommu_default_params(&p);
 	model = viommu_create(&p, &mem);
 	ck_assert_ptr_nonnull(model);
@@ -149,7 +183,11 @@ static void setup(void)
 
 static void teardown(void)
 {
+	char err[64];
+
 	invalq_stop(&iq);
+	fault_inject_parse(NULL, err, sizeof(err));
+	sem_destroy(&vm.stopped);
 	viommu_virtio_destroy(&vio);
 	viommu_destroy(model);
 	if (notify_fd >= 0)
@@ -159,8 +197,11 @@ static void teardown(void)
 	vd_release();
 }
 
-/* The invalq thread owns queue 2, woken through an eventfd as KVM's ioeventfd would. */
-static void start_thread(unsigned int poll_us)
+/*
+ * The invalq thread owns queue 2, woken through an eventfd as KVM's ioeventfd would; it
+ * stops @ctl's VM should it die.
+ */
+static void start_thread_stopping(unsigned int poll_us, struct vm_control *ctl)
 {
 	struct invalq_opts o;
 
@@ -171,7 +212,12 @@ static void start_thread(unsigned int poll_us)
 	notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ck_assert_int_ge(notify_fd, 0);
 	viommu_virtio_set_invalq_fd(&vio, notify_fd);
-	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o), 0);
+	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o, ctl), 0);
+}
+
+static void start_thread(unsigned int poll_us)
+{
+	start_thread_stopping(poll_us, NULL);
 }
 
 /* §3.1.1 with @features, all three queues, DRIVER_OK. */
@@ -252,7 +298,7 @@ static void ack_irq(void)
 
 static void wait_used(unsigned int q, uint16_t want)
 {
-	for (int i = 0; i < 50000 && used_idx(q) != want; i++)
+	for (int i = 0; i < HANG_GUARD_NAPS && used_idx(q) != want; i++)
 		usleep(100);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	ck_assert_uint_eq(used_idx(q), want);
@@ -413,7 +459,7 @@ START_TEST(invalq_malformed_chain_breaks_queue_2_only)
 	set_desc(INVALQ, 0, REQ(INVALQ, 0), 8, VRING_DESC_F_NEXT, 0);
 	offer(INVALQ, 0);
 	kick(INVALQ);
-	for (int i = 0; i < 50000 && !needs_reset(); i++)
+	for (int i = 0; i < HANG_GUARD_NAPS && !needs_reset(); i++)
 		usleep(100);
 	ck_assert(needs_reset());
 	ck_assert_uint_eq(used_idx(INVALQ), 0);
@@ -522,7 +568,7 @@ START_TEST(invalq_thread_starts_and_stops)
 		o.files = k & 1;
 		o.single_issuer = k & 2;
 		o.poll_us = k & 4 ? 50 : 0;
-		ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o), 0);
+		ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o, NULL), 0);
 		post_inval(INVALQ, k % SLOTS, 0);
 		kick(INVALQ);
 		wait_used(INVALQ, k + 1);
@@ -531,7 +577,7 @@ START_TEST(invalq_thread_starts_and_stops)
 		invalq_stop(&iq); /* twice is harmless */
 	}
 	/* Stopping with requests just kicked. */
-	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o), 0);
+	ck_assert_int_eq(invalq_start(&iq, &vio, notify_fd, &o, NULL), 0);
 	for (unsigned int i = 0; i < SLOTS; i++)
 		post_inval(INVALQ, i, 0);
 	kick(INVALQ);
@@ -557,20 +603,71 @@ START_TEST(invalq_busy_poll_serves_without_a_wakeup)
 {
 	struct invalq_stats st;
 
-	start_thread(INVALQ_POLL_US_MAX);
+	/*
+	 * A window of 1 us: the second request is in the ring before the window opens, so the
+	 * poll's first look finds it however slowly either thread runs.
+	 */
+	start_thread(1);
+	init_with(device_features());
+	attach_table();
+	fk.block = true;
+	post_inval(INVALQ, 0, 0);
+	kick(INVALQ);
+	sem_wait(&fk.entered); /* the thread serves request 0: it is popped, 1 is not yet */
+	post_inval(INVALQ, 1, 0x1000); /* no kick at all: only the poll can find it */
+	sem_post(&fk.release);
+	wait_used(INVALQ, 2);
+	invalq_stop(&iq);
+	invalq_stats(&iq, &st);
+	ck_assert_uint_eq(st.wakeups, 1);
+	ck_assert_uint_eq(st.polled, 1);
+	ck_assert_uint_eq(fk.calls, 2);
+	ck_assert_uint_eq(status_of(INVALQ, 0), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(status_of(INVALQ, 1), VIRTIO_IOMMU_S_OK);
+}
+END_TEST
+
+static void wait_for_stop(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += HANG_GUARD_NAPS / 10000;
+	ck_assert_msg(sem_timedwait(&vm.stopped, &until) == 0,
+		      "the invalq thread died without stopping the VM");
+}
+
+START_TEST(invalq_thread_death_stops_the_vm)
+{
+	start_thread_stopping(0, &vm.ctl);
+	init_with(device_features());
+	attach_table();
+	/* The backend call (on the thread) makes every later io_uring_enter fail. */
+	__atomic_store_n(&fk.fault, "invalq_enter:EIO", __ATOMIC_RELEASE);
+	post_inval(INVALQ, 0, 0);
+	kick(INVALQ);
+	wait_for_stop();
+	ck_assert_int_eq(vm.reason, VM_STOP_ERROR);
+	/* What it took before it died was answered. */
+	ck_assert_uint_eq(used_idx(INVALQ), 1);
+	ck_assert_uint_eq(status_of(INVALQ, 0), VIRTIO_IOMMU_S_OK);
+	/* Stopping a dead thread returns and stops nothing twice. */
+	invalq_stop(&iq);
+	ck_assert_uint_eq(__atomic_load_n(&vm.stops, __ATOMIC_ACQUIRE), 1);
+}
+END_TEST
+
+START_TEST(invalq_thread_stopped_stops_no_vm)
+{
+	/* The control: asked to stop, the thread ends without a VM stop. */
+	start_thread_stopping(0, &vm.ctl);
 	init_with(device_features());
 	attach_table();
 	post_inval(INVALQ, 0, 0);
 	kick(INVALQ);
 	wait_used(INVALQ, 1);
-	/* Within the window: no kick at all, the poll finds it. */
-	post_inval(INVALQ, 1, 0x1000);
-	wait_used(INVALQ, 2);
 	invalq_stop(&iq);
-	invalq_stats(&iq, &st);
-	ck_assert_uint_eq(st.wakeups, 1);
-	ck_assert_uint_ge(st.polled, 1);
-	ck_assert_uint_eq(status_of(INVALQ, 1), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(__atomic_load_n(&vm.stops, __ATOMIC_ACQUIRE), 0);
 }
 END_TEST
 
@@ -592,6 +689,8 @@ Suite *invalq_suite(void)
 	tcase_add_test(tc, invalq_pops_in_bounded_batches);
 	tcase_add_test(tc, invalq_thread_starts_and_stops);
 	tcase_add_test(tc, invalq_busy_poll_serves_without_a_wakeup);
+	tcase_add_test(tc, invalq_thread_death_stops_the_vm);
+	tcase_add_test(tc, invalq_thread_stopped_stops_no_vm);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,7 @@ Suite *fault_inject_suite(void);
 Suite *inval_race_suite(void);
 Suite *invalq_suite(void);
 Suite *ioas_suite(void);
+Suite *ioloop_suite(void);
 Suite *kvm_suite(void);
 Suite *msix_suite(void);
 Suite *memmap_suite(void);

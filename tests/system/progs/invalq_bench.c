@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 						 .defer_taskrun = settings[i].defer };
 			struct invalq q;
 
-			if (invalq_start(&q, &vio, fd, &o))
+			if (invalq_start(&q, &vio, fd, &o, NULL))
 				return 1;
 			cpu[i] += measure(settings[i].name, fd, &q, rounds, gap,
 					  samples[i] + pass * rounds);
