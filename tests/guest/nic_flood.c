@@ -82,6 +82,7 @@ struct phase {
 	bool any; /* a flood frame came: first and last are set */
 	uint32_t first, last; /* sequence numbers */
 	uint32_t got, old, stale, other, skipped;
+	uint32_t old_at[E1000E_RX_RING]; /* old frames by RX descriptor: which pages miss */
 	uint32_t gprc, mpc, rnbc; /* the NIC's own counters over the phase */
 	uint32_t changes, domains, bad; /* INVALIDATEs of a page, of the domain; not OK */
 	bool lost_request;
@@ -129,7 +130,9 @@ static void take(struct phase *p, const volatile uint8_t *f, uint16_t len)
 	}
 	seq = be32(f + 18);
 	if (p->any && seq <= p->last) {
-		p->old++; /* an earlier frame's data: this one's did not land */
+		/* An earlier frame's data: this one's did not land. */
+		p->old++;
+		p->old_at[(size_t)(f - nic.mem->rx_buf[0]) / E1000E_BUF % E1000E_RX_RING]++;
 		return;
 	}
 	if (!p->any)
@@ -255,6 +258,13 @@ static void report(const struct phase *p)
 		      "other=%u gprc=%u mpc=%u rnbc=%u changes=%u domains=%u bad=%u\n",
 		      p->name, exp, p->got, exp - p->got, p->old, p->stale, p->skipped, p->other,
 		      p->gprc, p->mpc, p->rnbc, p->changes, p->domains, p->bad);
+	if (!p->old)
+		return;
+	serial_printf("# %s: old frames by RX descriptor (index:count):", p->name);
+	for (unsigned int i = 0; i < E1000E_RX_RING; i++)
+		if (p->old_at[i])
+			serial_printf(" %u:%u", i, p->old_at[i]);
+	serial_putc('\n');
 }
 
 /* The vIOMMU with the extension, the NIC's TABLE_FORMAT, the table, ATTACH_TABLE. */
