@@ -45,7 +45,10 @@
  * other DOMAIN-wide one finds it mapped (and a host that merges leaves merges it then).
  */
 #define DOMAIN_EVERY 6
-#define MIN_FRAMES 100 /* a phase with fewer flood frames measures nothing */
+#define MIN_FRAMES 100
+#define OLD_SHOWN                                                                             \
+	4 /* old frames described one by one, per phase */ /* a phase with fewer flood frames \
+							      measures nothing */
 #define MID_OFF 0x100000ULL
 #define FAR_OFF 0x200000ULL
 
@@ -131,8 +134,13 @@ static void take(struct phase *p, const volatile uint8_t *f, uint16_t len)
 	seq = be32(f + 18);
 	if (p->any && seq <= p->last) {
 		/* An earlier frame's data: this one's did not land. */
-		p->old++;
-		p->old_at[(size_t)(f - nic.mem->rx_buf[0]) / E1000E_BUF % E1000E_RX_RING]++;
+		size_t at = (size_t)(f - nic.mem->rx_buf[0]) / E1000E_BUF % E1000E_RX_RING;
+
+		if (p->old++ < OLD_SHOWN)
+			serial_printf("# %s: descriptor %u has DD but frame %u in its buffer, "
+				      "after %u\n",
+				      p->name, (unsigned int)at, seq, p->last);
+		p->old_at[at]++;
 		return;
 	}
 	if (!p->any)

@@ -48,7 +48,7 @@ wait $flooder
 flood_rc=$?
 
 out=$(tr -d '\r' <"$log")
-echo "$out" | grep -E '^(ok|not ok|summary|# flood)' | sed 's/^/  guest: /'
+echo "$out" | grep -E '^(ok|not ok|summary|# (flood|idle|invalidating))' | sed 's/^/  guest: /'
 echo "$out" | grep '^flood-result' | sed 's/^/  guest: /'
 sed 's/^/  host: /' "$flog"
 check '[ $rc -eq 0 ]' "nestvm exits 0 (got $rc)"
