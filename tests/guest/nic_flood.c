@@ -280,11 +280,12 @@ static bool attach(uint32_t ep)
 {
 	struct viommu_formats f;
 	const struct virtio_iommu_probe_table_format *vtd;
+	/* Brought up before the message: arguments are evaluated in no set order. */
+	bool up = viommu_find(&dev) &&
+		  viommu_init_nested(&dev, VIOMMU_NESTED_FEATURES, VIRTQ_MAX) == VIOMMU_INIT_OK;
 	int st;
 
-	if (!tap_check(viommu_find(&dev) && viommu_init_nested(&dev, VIOMMU_NESTED_FEATURES,
-							       VIRTQ_MAX) == VIOMMU_INIT_OK,
-		       "the virtio-iommu comes up with ATTACH_TABLE (INVALIDATEs on the %s)",
+	if (!tap_check(up, "the virtio-iommu comes up with ATTACH_TABLE (INVALIDATEs on the %s)",
 		       viommu_inval_queue(&dev) == VIOMMU_INVALQ ? "invalq" : "requestq"))
 		return false;
 	viommu_req_probe(&req, ep, dev.cfg.probe_size);
