@@ -14,11 +14,15 @@
 #     idle phase before loses (tolerance below).
 # A shadow that unmaps more than the guest changed (whole merged areas, or everything on a
 # DOMAIN-wide INVALIDATE) and maps it again leaves a window in which the NIC's DMA faults.
+# NESTVM_FLOOD_CONTROL=1 makes it a control run: only the two pages away from the NIC's block
+# change, with RANGE INVALIDATEs alone; a shadow that widens only to whole merged areas already
+# passes that, which shows that the load alone does not fail these checks.
 set -u
 . "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
 secs=${NESTVM_FLOOD_SECS:-6} # per phase
 rate=${NESTVM_FLOOD_RATE:-2000} # frames per second
+control=${NESTVM_FLOOD_CONTROL:-0}
 
 need_payload
 
@@ -30,7 +34,7 @@ log=$(mktemp)
 flog=$(mktemp)
 dmesg -c >/dev/null
 timeout $((3 * secs + 120)) nestvm run -k "$payload" -c 1 -m 64M --viommu --vfio "$bdf" \
-	-p "nic-flood secs=$secs" </dev/null >"$log" 2>&1 &
+	-p "nic-flood secs=$secs control=$control" </dev/null >"$log" 2>&1 &
 vm=$!
 # The flood starts once the guest has reset the NIC and set up its rings: whatever an earlier
 # owner left in the NIC never sees a frame.
@@ -66,7 +70,7 @@ field() {
 }
 changes=$(field invalidating changes)
 domains=$(field invalidating domains)
-check '[ "$changes" -gt 0 ] && [ "$domains" -gt 0 ]' \
+check '[ "$changes" -gt 0 ] && { [ "$domains" -gt 0 ] || [ "$control" = 1 ]; }' \
 	"the guest invalidated while flooded: $changes page INVALIDATEs, $domains DOMAIN-wide"
 
 faults=$(dmesg | grep -ci 'dmar.*fault')
