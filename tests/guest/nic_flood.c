@@ -15,10 +15,13 @@
  * scenario reads its dmesg).
  *
  * A frame counts as received when its descriptor came back with DD and its buffer holds a
- * flood frame newer than the last one; the frames the flood sent in a phase are the span of
- * sequence numbers seen in it. A descriptor the NIC went past without writing it back (its
- * write-back DMA faulted) is given back and counted as "skipped"; a buffer with an old
- * sequence number (its data DMA faulted) as "old".
+ * flood frame whose sequence number was not seen before; the frames the flood sent in a phase
+ * are the span of sequence numbers that arrived in it, and those received are the numbers of
+ * that span that arrived at all (frames can come out of order: QEMU queues frames while the NIC
+ * has no free descriptor, and a newer frame can overtake them). A descriptor the NIC went past
+ * without writing it back (its write-back DMA faulted) is given back and counted as "skipped";
+ * a buffer with a number seen before (its data DMA faulted, the buffer holds an earlier frame)
+ * as "dup".
  */
 #include "arch.h"
 #include "e1000e.h"
@@ -45,10 +48,9 @@
  * other DOMAIN-wide one finds it mapped (and a host that merges leaves merges it then).
  */
 #define DOMAIN_EVERY 6
-#define MIN_FRAMES 100
-#define OLD_SHOWN                                                                             \
-	4 /* old frames described one by one, per phase */ /* a phase with fewer flood frames \
-							      measures nothing */
+#define MIN_FRAMES 100 /* a phase with fewer flood frames measures nothing */
+#define DUP_SHOWN 4 /* dup frames described one by one, per phase */
+#define SEQ_MAX (1u << 18) /* sequence numbers tracked: over two minutes of flood at 2000/s */
 #define MID_OFF 0x100000ULL
 #define FAR_OFF 0x200000ULL
 
@@ -80,12 +82,15 @@ static struct scratch scratch[] = {
 	{ "far", FAR_OFF, elsewhere[1], false },
 };
 
+/* Every sequence number that arrived, whenever it did. */
+static uint64_t seen[SEQ_MAX / 64];
+
 struct phase {
 	const char *name;
-	bool any; /* a flood frame came: first and last are set */
-	uint32_t first, last; /* sequence numbers */
-	uint32_t got, old, stale, other, skipped;
-	uint32_t old_at[E1000E_RX_RING]; /* old frames by RX descriptor: which pages miss */
+	bool any; /* a flood frame came: lo and hi are set */
+	uint32_t lo, hi; /* the lowest and highest sequence numbers that came */
+	uint32_t fresh, dup, late, beyond, stale, other, skipped;
+	uint32_t dup_at[E1000E_RX_RING]; /* dup frames by RX descriptor: which pages miss */
 	uint32_t gprc, mpc, rnbc; /* the NIC's own counters over the phase */
 	uint32_t changes, domains, bad; /* INVALIDATEs of a page, of the domain; not OK */
 	bool lost_request;
@@ -135,22 +140,34 @@ static void take(struct phase *p, const volatile uint8_t *f, uint16_t len)
 		return;
 	}
 	seq = be32(f + 18);
-	if (p->any && seq <= p->last) {
+	if (seq >= SEQ_MAX) {
+		p->beyond++;
+		return;
+	}
+	if (seen[seq / 64] & 1ULL << seq % 64) {
 		/* An earlier frame's data: this one's did not land. */
 		size_t at = (size_t)(f - nic.mem->rx_buf[0]) / E1000E_BUF % E1000E_RX_RING;
 
-		if (p->old++ < OLD_SHOWN)
-			serial_printf("# %s: descriptor %u has DD but frame %u in its buffer, "
-				      "after %u\n",
-				      p->name, (unsigned int)at, seq, p->last);
-		p->old_at[at]++;
+		if (p->dup++ < DUP_SHOWN)
+			serial_printf(
+			    "# %s: descriptor %u has DD but frame %u, seen before, in its "
+			    "buffer (highest so far %u)\n",
+			    p->name, (unsigned int)at, seq, p->hi);
+		p->dup_at[at]++;
 		return;
 	}
-	if (!p->any)
-		p->first = seq;
-	p->any = true;
-	p->last = seq;
-	p->got++;
+	seen[seq / 64] |= 1ULL << seq % 64;
+	p->fresh++;
+	if (!p->any) {
+		p->lo = p->hi = seq;
+		p->any = true;
+	} else if (seq < p->hi) {
+		p->late++;
+		if (seq < p->lo)
+			p->lo = seq;
+	} else {
+		p->hi = seq;
+	}
 }
 
 /* Everything the NIC has written back; descriptors it went past unwritten are skipped. */
@@ -259,23 +276,35 @@ static void run_phase(struct phase *p, uint64_t ms, bool invalidate)
 
 static uint32_t expected(const struct phase *p)
 {
-	return p->any ? p->last - p->first + 1 : 0;
+	return p->any ? p->hi - p->lo + 1 : 0;
+}
+
+/* The numbers of the phase's span that arrived, in this phase or any other. */
+static uint32_t received(const struct phase *p)
+{
+	uint32_t n = 0;
+
+	for (uint32_t seq = p->lo; p->any && seq <= p->hi; seq++)
+		n += !!(seen[seq / 64] & 1ULL << seq % 64);
+	return n;
 }
 
 static void report(const struct phase *p)
 {
-	uint32_t exp = expected(p);
+	uint32_t exp = expected(p), got = received(p);
 
-	serial_printf("flood-result %s expected=%u received=%u lost=%u old=%u stale=%u skipped=%u "
-		      "other=%u gprc=%u mpc=%u rnbc=%u changes=%u domains=%u bad=%u\n",
-		      p->name, exp, p->got, exp - p->got, p->old, p->stale, p->skipped, p->other,
-		      p->gprc, p->mpc, p->rnbc, p->changes, p->domains, p->bad);
-	if (!p->old)
+	serial_printf("flood-result %s expected=%u received=%u lost=%u fresh=%u dup=%u late=%u "
+		      "beyond=%u stale=%u skipped=%u other=%u gprc=%u mpc=%u rnbc=%u changes=%u "
+		      "domains=%u bad=%u\n",
+		      p->name, exp, got, exp - got, p->fresh, p->dup, p->late, p->beyond, p->stale,
+		      p->skipped, p->other, p->gprc, p->mpc, p->rnbc, p->changes, p->domains,
+		      p->bad);
+	if (!p->dup)
 		return;
-	serial_printf("# %s: old frames by RX descriptor (index:count):", p->name);
+	serial_printf("# %s: dup frames by RX descriptor (index:count):", p->name);
 	for (unsigned int i = 0; i < E1000E_RX_RING; i++)
-		if (p->old_at[i])
-			serial_printf(" %u:%u", i, p->old_at[i]);
+		if (p->dup_at[i])
+			serial_printf(" %u:%u", i, p->dup_at[i]);
 	serial_putc('\n');
 }
 
@@ -328,8 +357,8 @@ static bool wait_flood(void)
 
 	while (!w.any && before(end))
 		drain(&w, &lost_check);
-	if (!tap_check(w.any, "the flood arrives (first sequence number %u, %u other frames)",
-		       w.first, w.other))
+	if (!tap_check(w.any, "the flood arrives (first sequence number %u, %u other frames)", w.lo,
+		       w.other))
 		return false;
 	end = deadline(SETTLE_MS);
 	while (before(end))
@@ -346,7 +375,7 @@ static void check_phase(const struct phase *p)
 unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run)
 {
 	static struct phase first = { .name = "idle-before" }, during = { .name = "invalidating" },
-			    after = { .name = "idle-after" };
+			    after = { .name = "idle-after" }, tail = { .name = "tail" };
 	uint32_t ep = (uint32_t)endpoint;
 	uint64_t ms = (secs ? secs : NIC_FLOOD_SECS) * 1000, end;
 	bool link;
@@ -373,10 +402,12 @@ unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run)
 		      (unsigned long long)ms / 1000, FLOOD_ETHERTYPE);
 	if (link && wait_flood()) {
 		run_phase(&first, ms, false);
-		report(&first);
 		run_phase(&during, ms, true);
-		report(&during);
 		run_phase(&after, ms, false);
+		/* Late frames of the last phase still count. */
+		run_phase(&tail, SETTLE_MS, false);
+		report(&first);
+		report(&during);
 		report(&after);
 		check_phase(&first);
 		check_phase(&during);
