@@ -23,13 +23,17 @@
 #define TDLEN 0x03808
 #define TDH 0x03810
 #define TDT 0x03818
+#define MPC 0x04010
 #define GPRC 0x04074
 #define GPTC 0x04080
+#define RNBC 0x040a0
 #define MTA 0x05200
 #define MTA_ENTRIES 128
+#define RFCTL 0x05008
 #define RAL0 0x05400
 #define RAH0 0x05404
 #define GCR 0x05b00
+#define MRQC 0x05818
 
 #define CTRL_FD (1u << 0)
 #define CTRL_ASDE (1u << 5)
@@ -138,16 +142,24 @@ static void setup_rx(struct e1000e *nic)
 {
 	uint64_t ring = dma(nic, nic->mem->rx);
 
-	for (unsigned int i = 0; i < E1000E_RING; i++) {
+	for (unsigned int i = 0; i < E1000E_RX_RING; i++) {
 		memset(&nic->mem->rx[i], 0, sizeof(nic->mem->rx[i]));
 		nic->mem->rx[i].addr = dma(nic, nic->mem->rx_buf[i]);
 	}
+	/*
+	 * Legacy descriptors, one queue, whatever an earlier owner chose. QEMU (7.2, the test
+	 * host's) keeps every register but the MAC address across CTRL.RST, and Linux's driver
+	 * sets RFCTL.EXTEN: the NIC would then write extended descriptors back (no DD where we
+	 * look for it, and its RSS fields over the buffer address).
+	 */
+	wr(nic, RFCTL, 0);
+	wr(nic, MRQC, 0);
 	wr(nic, RDBAL, (uint32_t)ring);
 	wr(nic, RDBAH, (uint32_t)(ring >> 32));
 	wr(nic, RDLEN, sizeof(nic->mem->rx));
 	wr(nic, RDH, 0);
 	/* Head == tail means no buffers: all but one go to the NIC. */
-	wr(nic, RDT, E1000E_RING - 1);
+	wr(nic, RDT, E1000E_RX_RING - 1);
 	nic->rx_next = 0;
 	wr(nic, RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
 }
@@ -163,6 +175,8 @@ void e1000e_init(struct e1000e *nic, struct e1000e_mem *mem, uint64_t dma_base)
 	/* The statistics clear on read: start from zero. */
 	rd(nic, GPRC);
 	rd(nic, GPTC);
+	rd(nic, MPC);
+	rd(nic, RNBC);
 	setup_tx(nic);
 	setup_rx(nic);
 }
@@ -204,6 +218,19 @@ bool e1000e_rx_pending(const struct e1000e *nic)
 	return ((volatile struct e1000e_rx_desc *)&nic->mem->rx[nic->rx_next])->status & DESC_DD;
 }
 
+/* Descriptor @i (rx_next) back to the NIC, its buffer address written again; rx_next moves on. */
+static void give_back(struct e1000e *nic, unsigned int i)
+{
+	volatile struct e1000e_rx_desc *d = &nic->mem->rx[i];
+
+	d->status = 0;
+	d->addr = dma(nic, nic->mem->rx_buf[i]);
+	nic->rx_next = (i + 1) % E1000E_RX_RING;
+	/* The descriptor in memory before the tail write that hands it over. */
+	mb();
+	wr(nic, RDT, i);
+}
+
 const uint8_t *e1000e_recv(struct e1000e *nic, uint16_t *len)
 {
 	unsigned int i = nic->rx_next;
@@ -214,15 +241,26 @@ const uint8_t *e1000e_recv(struct e1000e *nic, uint16_t *len)
 	/* The descriptor's fields after its DD bit (x86: loads stay in order). */
 	barrier();
 	*len = d->length;
-	d->status = 0;
-	nic->rx_next = (i + 1) % E1000E_RING;
+	give_back(nic, i);
 	/*
-	 * Handing this descriptor back at once: the caller reads the buffer before the NIC can
-	 * come round to it again (seven frames later).
+	 * Handed back at once: the caller reads the buffer before the NIC can come round to it
+	 * again (E1000E_RX_RING - 1 frames later).
 	 */
-	mb();
-	wr(nic, RDT, i);
 	return nic->mem->rx_buf[i];
+}
+
+bool e1000e_rx_lost(const struct e1000e *nic)
+{
+	/* RDH first: a write-back that lands in between shows as DD below. */
+	unsigned int head = rd(nic, RDH);
+
+	barrier();
+	return head != nic->rx_next && !e1000e_rx_pending(nic);
+}
+
+void e1000e_rx_skip(struct e1000e *nic)
+{
+	give_back(nic, nic->rx_next);
 }
 
 uint32_t e1000e_rx_count(const struct e1000e *nic)
@@ -233,4 +271,14 @@ uint32_t e1000e_rx_count(const struct e1000e *nic)
 uint32_t e1000e_tx_count(const struct e1000e *nic)
 {
 	return rd(nic, GPTC);
+}
+
+uint32_t e1000e_rx_missed(const struct e1000e *nic)
+{
+	return rd(nic, MPC);
+}
+
+uint32_t e1000e_rx_no_buf(const struct e1000e *nic)
+{
+	return rd(nic, RNBC);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A minimal, polled driver for the Intel 82574 (e1000e, 8086:10d3): reset, link up, one
- * legacy TX ring and one legacy RX ring (8 descriptors, 2 KiB buffers), no interrupts. The
+ * legacy TX ring (8 descriptors) and one legacy RX ring (64 descriptors, 2 KiB buffers: room for
+ * a burst while the payload is busy elsewhere), no interrupts. The
  * rings and buffers live in one page-aligned block whose device-visible base the caller
  * picks: its guest-physical address (no IOMMU), or an IOVA its own stage-1 table maps to it.
  */
@@ -15,7 +16,8 @@
 
 #define E1000E_VENDOR 0x8086
 #define E1000E_DEVICE 0x10d3
-#define E1000E_RING 8 /* descriptors per ring: 128 bytes, the granule of xDLEN */
+#define E1000E_RING 8 /* TX descriptors: 128 bytes, the granule of xDLEN */
+#define E1000E_RX_RING 64 /* RX descriptors: 1 KiB, a multiple of that granule */
 #define E1000E_BUF 2048 /* RCTL.BSIZE 00b */
 
 /* Legacy descriptors (82574 datasheet §7.1.4.1 receive, §7.2.10.2 transmit). */
@@ -41,9 +43,9 @@ struct e1000e_tx_desc {
 /* Everything the NIC reaches by DMA, page by page so a table can map each part on its own. */
 struct e1000e_mem {
 	struct e1000e_tx_desc tx[E1000E_RING] __attribute__((aligned(4096)));
-	struct e1000e_rx_desc rx[E1000E_RING] __attribute__((aligned(4096)));
+	struct e1000e_rx_desc rx[E1000E_RX_RING] __attribute__((aligned(4096)));
 	uint8_t tx_buf[E1000E_BUF] __attribute__((aligned(4096)));
-	uint8_t rx_buf[E1000E_RING][E1000E_BUF] __attribute__((aligned(4096)));
+	uint8_t rx_buf[E1000E_RX_RING][E1000E_BUF] __attribute__((aligned(4096)));
 };
 
 struct e1000e {
@@ -75,9 +77,19 @@ bool e1000e_tx_done(const struct e1000e *nic, unsigned int i);
 const uint8_t *e1000e_recv(struct e1000e *nic, uint16_t *len);
 /* The descriptor e1000e_recv() looks at next: whether the NIC wrote it back (DD). */
 bool e1000e_rx_pending(const struct e1000e *nic);
+/*
+ * Whether the NIC has gone past the descriptor e1000e_recv() looks at next without writing it
+ * back: no DD there, yet RDH has moved on (what a faulted write-back DMA leaves). Reads RDH.
+ */
+bool e1000e_rx_lost(const struct e1000e *nic);
+/* Gives that descriptor back to the NIC as it is and moves on to the next. */
+void e1000e_rx_skip(struct e1000e *nic);
 /* Good packets received / transmitted since the last call (the counters clear on read). */
 uint32_t e1000e_rx_count(const struct e1000e *nic);
 uint32_t e1000e_tx_count(const struct e1000e *nic);
+/* Frames the NIC missed (MPC) and times it found no free RX descriptor (RNBC), likewise. */
+uint32_t e1000e_rx_missed(const struct e1000e *nic);
+uint32_t e1000e_rx_no_buf(const struct e1000e *nic);
 /* Stops the NIC's DMA: a full reset. */
 void e1000e_reset(const struct e1000e *nic);
 

@@ -4,10 +4,11 @@
  * picks the program: "test" (checks, then a summary) or "bench [iters=N] [ep=ID]" (a table;
  * ID, decimal or 0x-hex, is the endpoint to map for, e.g. a passthrough function); "nested
  * [ep=ID]" (or "test nested ...") checks the nesting extension; "nic-plain" and "nic [ep=ID]"
- * drive a passed-through e1000e, plainly or through the payload's own table;
- * "bench-inval [iters=N] [ep=ID]" times INVALIDATEs; "hostile" feeds every device malformed
- * input and checks each answer. Every program powers
- * off, so the VMM exits 0; a failed test says so in its output.
+ * drive a passed-through e1000e, plainly or through the payload's own table; "nic-flood
+ * [ep=ID] [secs=N] [control=1]" counts a flood it receives through that table while other pages of
+ * the table change and are invalidated; "bench-inval [iters=N] [ep=ID]" times INVALIDATEs;
+ * "hostile" feeds every device malformed input and checks each answer. Every program powers off, so
+ * the VMM exits 0; a failed test says so in its output.
  */
 #include <stdint.h>
 
@@ -15,6 +16,7 @@
 #include "inval_bench.h"
 #include "lib.h"
 #include "nested_test.h"
+#include "nic_flood.h"
 #include "nic_test.h"
 #include "platform.h"
 #include "serial.h"
@@ -34,6 +36,10 @@ void guest_main(uint32_t start_info)
 	if (cmdline_starts_with(cmdline, "nested") ||
 	    (cmdline_starts_with(cmdline, "test") && cmdline_second_is(cmdline, "nested")))
 		nested_test(pvh_ram_end(start_info), cmdline_u64(cmdline, "ep", NESTED_ANY_EP));
+	else if (cmdline_starts_with(cmdline, "nic-flood"))
+		nic_flood(cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP),
+			  cmdline_u64(cmdline, "secs", NIC_FLOOD_SECS),
+			  cmdline_u64(cmdline, "control", 0));
 	else if (cmdline_starts_with(cmdline, "nic") || cmdline_starts_with(cmdline, "nic-plain"))
 		nic_test(cmdline_starts_with(cmdline, "nic"),
 			 cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP), NIC_IP, NIC_PEER);
@@ -50,6 +56,7 @@ void guest_main(uint32_t start_info)
 	else
 		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
 			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\", "
+			    "\"nic-flood [ep=ID] [secs=N] [control=1]\", "
 			    "\"bench-inval [iters=N] [ep=ID]\", \"hostile\"\n");
 	poweroff();
 }

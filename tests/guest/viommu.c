@@ -238,31 +238,47 @@ bool viommu_submit_on(struct viommu_dev *v, unsigned int q, struct viommu_req *r
 	return true;
 }
 
+/* Takes one used element of queue @q, if there is one, and marks its request done. */
+static bool reap_one(struct viommu_dev *v, unsigned int q)
+{
+	struct viommu_req **owner = owners(v, q);
+	uint16_t head;
+	uint32_t len;
+
+	if (!virtq_get_used(viommu_queue(v, q), &head, &len))
+		return false;
+	if (head < VIRTQ_MAX && owner[head]) {
+		owner[head]->used_len = len;
+		owner[head]->done = true;
+		owner[head] = 0;
+	}
+	return true;
+}
+
 bool viommu_wait_on(struct viommu_dev *v, unsigned int q, unsigned int n)
 {
-	struct virtq *vq = viommu_queue(v, q);
-	struct viommu_req **owner = owners(v, q);
 	uint64_t idle = 0;
 
 	while (n) {
-		uint16_t head;
-		uint32_t len;
-
-		if (!virtq_get_used(vq, &head, &len)) {
+		if (!reap_one(v, q)) {
 			if (++idle == POLL_LIMIT)
 				return false;
 			cpu_relax();
 			continue;
 		}
 		idle = 0;
-		if (head < VIRTQ_MAX && owner[head]) {
-			owner[head]->used_len = len;
-			owner[head]->done = true;
-			owner[head] = 0;
-		}
 		n--;
 	}
 	return true;
+}
+
+unsigned int viommu_poll_on(struct viommu_dev *v, unsigned int q)
+{
+	unsigned int n = 0;
+
+	while (reap_one(v, q))
+		n++;
+	return n;
 }
 
 int viommu_do_on(struct viommu_dev *v, unsigned int q, struct viommu_req *r)

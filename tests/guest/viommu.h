@@ -138,6 +138,11 @@ bool viommu_submit_on(struct viommu_dev *v, unsigned int q, struct viommu_req *r
  * length); false on a timeout.
  */
 bool viommu_wait_on(struct viommu_dev *v, unsigned int q, unsigned int n);
+/*
+ * Takes whatever queue @q's used ring holds now, without waiting: each request marked done
+ * with its used length. How many came back.
+ */
+unsigned int viommu_poll_on(struct viommu_dev *v, unsigned int q);
 /* One request on queue @q, direct, waited for: its status, or -1 when it never came back. */
 int viommu_do_on(struct viommu_dev *v, unsigned int q, struct viommu_req *r);
 
