@@ -302,17 +302,22 @@ static uint32_t cfg32(const struct vfio_pci *vp, unsigned int off)
 
 /*
  * Keeps power management, PCI Express and MSI-X, in the device's order, and records the
- * next kept one for each. A list that loops or leaves the 256 bytes ends where it goes wrong.
+ * next kept one for each. A list that loops or leaves the 256 bytes ends where it goes wrong:
+ * a capability seen before ends it (walking on would relink the kept ones and could leave
+ * one, MSI-X even, out of the list the guest sees).
  */
 static void scan_caps(struct vfio_pci *vp)
 {
 	unsigned int off = vp->cfg[PCI_CFG_CAP_PTR] & ~3u, prev = 0;
+	bool seen[PCI_CFG_SIZE] = { false };
 
 	memset(vp->visible_next, 0xff, sizeof(vp->visible_next));
 	vp->first_cap = 0;
-	for (unsigned int hops = 0; off >= 0x40 && off < PCI_CFG_SIZE - 4 && hops < 48; hops++) {
+	for (unsigned int hops = 0;
+	     off >= 0x40 && off < PCI_CFG_SIZE - 4 && !seen[off] && hops < 48; hops++) {
 		uint8_t id = vp->cfg[off];
 
+		seen[off] = true;
 		if (id == CAP_ID_PM || id == CAP_ID_EXP || id == CAP_ID_MSIX) {
 			if (prev)
 				vp->visible_next[prev] = off;
