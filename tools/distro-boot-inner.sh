@@ -25,8 +25,11 @@ outcome() {
 	oops=$(grep -m 1 -E 'Oops|BUG:|general protection|Kernel panic|WARNING: CPU' "$1" | sed 's/^\[ *[0-9.]*\] //')
 	if grep -q 'distro-boot: multi-user reached' "$1"; then
 		echo "multi-user${oops:+ (but: $oops)}"
-	elif [ "$2" = 124 ] || [ "$2" = 137 ] || [ "$2" = 143 ]; then
-		echo "timeout: $(grep -v '^\s*$' "$1" | tail -n 1 | cut -c1-100)"
+	elif [ "$2" = 124 ] || [ "$2" = 137 ] || [ "$2" = 143 ] ||
+		grep -qE 'terminating on signal 15|nestvm: Terminated' "$1"; then
+		# (busybox timeout's TERM: QEMU and nestvm exit on it with a status of their own)
+		echo "timeout${oops:+ (after: $oops)}: $(grep -v -E '^\s*$|terminating on signal|Terminated' "$1" |
+			tail -n 1 | cut -c1-100)"
 	elif grep -q 'shutdown (a triple fault)' "$1"; then
 		echo "triple-fault${oops:+ after: $oops}"
 	elif [ -n "$oops" ]; then
