@@ -22,11 +22,18 @@ umount /mnt/distro
 
 # outcome FILE STATUS: one word and a detail, from a boot's console.
 outcome() {
-	oops=$(grep -m 1 -E 'Oops|BUG:|general protection|Kernel panic|WARNING: CPU' "$1" | sed 's/^\[ *[0-9.]*\] //')
+	# The XSAVE size WARNING (xstate.c, "size 832 != kernel_size 576") comes on every boot,
+	# under QEMU as under nestvm: the test host's TCG does not intercept L2's XSETBV, so L1's
+	# KVM never learns L2's XCR0. It is not counted as an oops.
+	oops=$(grep -E 'Oops|BUG:|general protection|Kernel panic|WARNING: CPU' "$1" |
+		grep -v 'fpu__init_system_xstate' | head -n 1 | sed 's/^\[ *[0-9.]*\] //')
 	if grep -q 'distro-boot: multi-user reached' "$1"; then
 		echo "multi-user${oops:+ (but: $oops)}"
-	elif [ "$2" = 124 ] || [ "$2" = 137 ] || [ "$2" = 143 ]; then
-		echo "timeout: $(grep -v '^\s*$' "$1" | tail -n 1 | cut -c1-100)"
+	elif [ "$2" = 124 ] || [ "$2" = 137 ] || [ "$2" = 143 ] ||
+		grep -qE 'terminating on signal 15|nestvm: Terminated' "$1"; then
+		# (busybox timeout's TERM: QEMU and nestvm exit on it with a status of their own)
+		echo "timeout${oops:+ (after: $oops)}: $(grep -v -E '^\s*$|terminating on signal|Terminated' "$1" |
+			tail -n 1 | cut -c1-100)"
 	elif grep -q 'shutdown (a triple fault)' "$1"; then
 		echo "triple-fault${oops:+ after: $oops}"
 	elif [ -n "$oops" ]; then
