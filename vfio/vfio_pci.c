@@ -430,6 +430,11 @@ static int setup_msix(struct vfio_pci *vp, char *err, size_t errlen)
 		    "--vfio %s: the device has no MSI-X capability; nestvm passes through "
 		    "MSI-X devices only (INTx and MSI are not emulated)",
 		    vp->dev.name);
+	/* Its 12 bytes (control, table, PBA) inside the 256 the device gave us. */
+	if (vp->msix_cap + 12 > PCI_CFG_SIZE)
+		return errmsg(err, errlen, -EINVAL,
+			      "--vfio %s: its MSI-X capability at %#x runs past config space",
+			      vp->dev.name, vp->msix_cap);
 	ctrl = vp->cfg[vp->msix_cap + 2] | vp->cfg[vp->msix_cap + 3] << 8;
 	table = cfg32(vp, vp->msix_cap + 4);
 	pba = cfg32(vp, vp->msix_cap + 8);
