@@ -22,3 +22,32 @@ need_asan() {
 		vmm=$bin/nestvm
 	fi
 }
+
+# need_guest_module FLAVOUR: sets $modules to the initramfs piece with our virtio-iommu guest
+# driver (tools/linux-guest/build FLAVOUR: test or debian) and $moddir to its directory, or
+# ends the scenario with a failure. In the test host it is in /nestvm/guest-modules; natively
+# in build/linux-guest.
+need_guest_module() {
+	moddir=$bin/../guest-modules
+	modules=$moddir/$1.cpio.gz
+	[ "$1" = debian ] && moddir=$moddir/debian modules=$moddir/modules.cpio.gz
+	if [ ! -f "$modules" ]; then
+		moddir=$bin/linux-guest/$1 modules=$bin/linux-guest/$1/modules.cpio.gz
+	fi
+	[ -f "$modules" ] || { echo "not ok - no guest module for $1 (tools/linux-guest/build $1)"; exit 1; }
+}
+
+# guest_initrd OUT SCRIPT [PIECE...]: OUT = the guest initramfs ($NESTVM_GUEST's, or the
+# first PIECE's base), the PIECEs (e.g. $modules) and /test.sh holding SCRIPT, concatenated (the
+# kernel unpacks them in order). Boot it with "-- /test.sh": a long script does not fit the
+# kernel command line, which also knows no single quotes.
+guest_initrd() {
+	local out=$1 script=$2 dir
+	shift 2
+	dir=$(mktemp -d)
+	printf '#!/bin/sh\n%s\n' "$script" >"$dir/test.sh"
+	chmod 755 "$dir/test.sh"
+	(cd "$dir" && echo test.sh | cpio -o -H newc -R 0:0 2>/dev/null | gzip) >"$dir/script.cpio.gz"
+	cat "$NESTVM_GUEST/initramfs.cpio.gz" "$@" "$dir/script.cpio.gz" >"$out"
+	rm -rf "$dir"
+}

@@ -1,0 +1,56 @@
+# needs: kvm guests
+# Our virtio-iommu guest driver (tools/linux-guest) in table mode on emulated devices: the
+# stock driver is kept out (initcall_blacklist), nestvm_viommu binds the device, disk and rng
+# sit in DMA domains that are the guest's own tables (ATTACH_TABLE), and a 64 MiB O_DIRECT
+# copy inside the disk reads back right, under iommu.strict=1 and again lazy (the flush
+# queue). The guest driver's counters and nestvm's say the same: ATTACH_TABLEs and
+# INVALIDATEs, and not one MAP or UNMAP.
+set -u
+. "$(dirname "$0")/../lib.sh"
+need_guest_module test
+img=/tmp/disk.img orig=/tmp/disk.orig initrd=/tmp/guest-nvi.cpio.gz
+dd if=/dev/urandom of="$orig" bs=1M count=64 2>/dev/null
+dd if=/dev/zero of="$orig" bs=1M count=64 seek=64 2>/dev/null
+want=$(head -c 67108864 "$orig" | sha256sum | cut -d' ' -f1)
+
+guest='/lib/modules/load || exit 1
+for i in $(seq 200); do [ -b /dev/vda ] && break; sleep 0.1; done
+dmesg | grep -E "nestvm_viommu|iommu group|fault"
+for g in /sys/kernel/iommu_groups/*; do echo group $(basename $g) $(cat $g/type) $(ls $g/devices); done
+dd if=/dev/vda of=/dev/vda bs=1M count=64 skip=0 seek=64 iflag=direct oflag=direct 2>/dev/null
+echo 3 > /proc/sys/vm/drop_caches
+echo copy $(dd if=/dev/vda bs=1M count=64 skip=64 iflag=direct 2>/dev/null | sha256sum)
+echo rng $(head -c 8 /dev/hwrng | od -An -tx1 | tr -d " ")
+for f in /sys/class/iommu/*/nestvm/stats; do echo stats $(cat $f); done'
+guest_initrd "$initrd" "$guest" "$modules"
+
+for mode in strict lazy; do
+	[ $mode = strict ] && strict=1 || strict=0
+	cp "$orig" "$img"
+	out=$(timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --viommu \
+		--disk "$img" --rng -p "console=ttyS0 quiet initcall_blacklist=virtio_iommu_drv_init iommu.strict=$strict -- /test.sh" \
+		</dev/null 2>&1)
+	rc=$?
+	echo "$out" | grep -E '^(group|copy|rng|stats|nestvm:)|nestvm_viommu|fault|viommu' | grep -v 'pr_debug' | head -40
+	stats=$(echo "$out" | grep '^stats ')
+	nstat() { echo "$stats" | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
+	check '[ $rc -eq 0 ]' "$mode: nestvm exits 0 (got $rc)"
+	check 'echo "$out" | grep -q "nestvm_viommu: table mode"' "$mode: nestvm_viommu binds the virtio-iommu in table mode"
+	check '! echo "$out" | grep -q "virtio_iommu virtio"' "$mode: Linux's own driver stayed out"
+	[ $mode = strict ] && type=DMA || type=DMA-FQ
+	check '[ $(echo "$out" | grep -c "^group .* $type LNRO0005") -eq 2 ]' \
+		"$mode: disk and rng each in an IOMMU group with a $type domain"
+	check 'echo "$out" | grep -q "^copy $want"' "$mode: the 64 MiB O_DIRECT copy reads back with the source's checksum"
+	check '[ "$(tail -c 67108864 $img | sha256sum | cut -d" " -f1)" = "$want" ]' "$mode: the copy reached the image file"
+	check 'echo "$out" | grep -qE "^rng [0-9a-f]{16}"' "$mode: the guest reads /dev/hwrng"
+	check '[ "$(nstat ATTACH_TABLE)" -ge 2 ] 2>/dev/null' "$mode: the driver sent ATTACH_TABLEs ($(nstat ATTACH_TABLE))"
+	check '[ "$(nstat MAP)" = 0 ] && [ "$(nstat UNMAP)" = 0 ]' "$mode: and no MAP ($(nstat MAP)) or UNMAP ($(nstat UNMAP))"
+	if [ $mode = strict ]; then
+		check '[ "$(nstat INVALIDATE_RANGE)" -gt 100 ] 2>/dev/null' "strict: every unmap's sync is an INVALIDATE RANGE ($(nstat INVALIDATE_RANGE))"
+	else
+		check '[ "$(nstat INVALIDATE_DOMAIN)" -gt 0 ] 2>/dev/null' "lazy: the flush queue sends INVALIDATE DOMAIN ($(nstat INVALIDATE_DOMAIN), RANGE $(nstat INVALIDATE_RANGE))"
+	fi
+	check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "$mode: no request failed, no fault"
+done
+rm -f "$img" "$orig" "$initrd"
+exit $fail
