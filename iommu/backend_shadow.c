@@ -103,14 +103,15 @@ static unsigned int shadow_table_formats(void *ctx, void *ep, struct viommu_tabl
 	/*
 	 * What the walker does (4/5-level, 4K/2M/1G leaves, no PASIDs) within what the host can
 	 * map: 5-level tables only help a host wider than 48 bits. SRE and EAFE are ignored
-	 * (DMA without a PASID is a user request), so a guest may set them.
+	 * (DMA without a PASID is a user request), so a guest may set them. CM: the mirror
+	 * learns of new entries only from an INVALIDATE, as VT-d's caching mode.
 	 */
 	out[0] = (struct viommu_table_format){
 		.format = VIRTIO_IOMMU_FORMAT_VTD_S1,
 		.pasid_bits = 0,
 		.address_bits = sb->address_bits,
 		.caps = VIRTIO_IOMMU_VTD_CAP_1G | VIRTIO_IOMMU_VTD_CAP_SRE |
-			VIRTIO_IOMMU_VTD_CAP_EAFE |
+			VIRTIO_IOMMU_VTD_CAP_EAFE | VIRTIO_IOMMU_VTD_CAP_CM |
 			(sb->address_bits > 48 ? VIRTIO_IOMMU_VTD_CAP_5LEVEL : 0),
 		.page_sizes = (1ULL << 12) | (1ULL << 21) | (1ULL << 30),
 	};

@@ -93,6 +93,8 @@ struct virtio_iommu_req_detach_pasid {
 #define VIRTIO_IOMMU_VTD_CAP_1G (1 << 1)
 #define VIRTIO_IOMMU_VTD_CAP_SRE (1 << 2)
 #define VIRTIO_IOMMU_VTD_CAP_EAFE (1 << 3)
+/* Caching mode: the device mirrors the table, so entries made present need an INVALIDATE too. */
+#define VIRTIO_IOMMU_VTD_CAP_CM (1 << 4)
 
 struct virtio_iommu_probe_table_format {
 	struct virtio_iommu_probe_property head; /* length: sizeof(*this) - sizeof(head) */

@@ -587,6 +587,8 @@ START_TEST(host_width_from_vtd_caps)
 	ck_assert_uint_eq(f[0].pasid_bits, 0);
 	ck_assert(!(f[0].caps & VIRTIO_IOMMU_VTD_CAP_5LEVEL));
 	ck_assert(f[0].caps & VIRTIO_IOMMU_VTD_CAP_1G);
+	/* It mirrors the table: the guest must invalidate what it maps (caching mode). */
+	ck_assert(f[0].caps & VIRTIO_IOMMU_VTD_CAP_CM);
 	/* a wider device later does not widen it; a non-VT-d one changes nothing */
 	fake->vtd_cap = (47ULL << 16) | (1ULL << 10);
 	ck_assert_int_eq(shadow_backend_add_device(be, 8), 48);

@@ -22,10 +22,6 @@
 
 #include "viommu_nested.h"
 
-#ifndef VIRTIO_IOMMU_VTD_CAP_CM /* TEMP until the stats branch lands */
-#define VIRTIO_IOMMU_VTD_CAP_CM (1 << 4)
-#endif
-
 struct nvi_queue {
 	struct virtqueue *vq;
 	spinlock_t lock; /* the ring: add, kick and harvest of used buffers */
