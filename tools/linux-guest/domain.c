@@ -360,6 +360,9 @@ struct iommu_domain *nvi_domain_alloc_paging(struct device *dev)
 	nd->domain.ops = &nvi_paging_ops;
 	nd->domain.geometry.aperture_start = nvi->input_start;
 	nd->domain.geometry.aperture_end = min_t(u64, nvi->input_end, NVI_TABLE_IOVA_END);
+	if (nd->table_mode && ep->address_bits < 64)
+		nd->domain.geometry.aperture_end = min_t(u64, nd->domain.geometry.aperture_end,
+							 (1ULL << ep->address_bits) - 1);
 	nd->domain.geometry.force_aperture = true;
 	return &nd->domain;
 }

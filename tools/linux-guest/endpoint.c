@@ -88,9 +88,10 @@ static void add_format(struct nvi_endpoint *ep, const struct virtio_iommu_probe_
 	if (le16_to_cpu(f->format) != VIRTIO_IOMMU_FORMAT_VTD_S1)
 		return; /* the selftest format and formats we do not know: not ours to use */
 	sizes = le64_to_cpu(f->page_sizes);
-	if (!(sizes & SZ_4K) || f->address_bits < 48) {
+	/* A narrower device is fine: the domain's aperture stops at its width. */
+	if (!(sizes & SZ_4K) || f->address_bits < 32) {
 		dev_warn(ep->dev,
-			 "PROBE: VT-d table format without 4 KiB pages or under 48 bits "
+			 "PROBE: VT-d table format without 4 KiB pages or under 32 bits "
 			 "(sizes %#llx, %u bits): using MAP/UNMAP\n",
 			 sizes, f->address_bits);
 		return;
