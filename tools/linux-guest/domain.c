@@ -14,12 +14,18 @@
  *
  * A refused ATTACH_TABLE turns a domain that no endpoint holds yet into a MAP-mode one.
  */
+#include <linux/debugfs.h>
 #include <linux/slab.h>
 
 #include "nvi.h"
 
 /* The lower canonical half of a 4-level table: the upper one would need sign-extended IOVAs. */
 #define NVI_TABLE_IOVA_END ((1UL << 47) - 1)
+
+/* The invalq is the extension's fast path; the requestq serves INVALIDATE too (benchmarks). */
+static bool nvi_use_invalq = true;
+module_param_named(invalq, nvi_use_invalq, bool, 0444);
+MODULE_PARM_DESC(invalq, "Send INVALIDATEs on the invalq (default: yes); no: on the requestq");
 
 static int send_attach(struct nvi_dev *nvi, u32 domain, u32 endpoint, u32 flags)
 {
@@ -93,7 +99,7 @@ static int send_invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned l
 			   size_t size)
 {
 	struct nvi_dev *nvi = nd->nvi;
-	struct nvi_queue *q = nvi->invalq.vq ? &nvi->invalq : &nvi->requestq;
+	struct nvi_queue *q = nvi->invalq.vq && nvi_use_invalq ? &nvi->invalq : &nvi->requestq;
 	struct virtio_iommu_req_invalidate req = {
 		.head.type = VIRTIO_IOMMU_T_INVALIDATE,
 		.domain = cpu_to_le32(nd->id),
@@ -221,6 +227,40 @@ static int nvi_attach_dev(struct iommu_domain *domain, struct device *dev)
 	return 0;
 }
 
+/*
+ * Test hook (module parameter test_hooks=1): writing N to debugfs nestvm_viommu/<dev>/unmap_next
+ * makes the next N device-writable maps of 4 KiB or more take their pages out of the table
+ * and invalidate them right after mapping, as a driver that frees a buffer the device still
+ * targets would. The device's DMA into it must fault, the fault reach this driver's log,
+ * and the guest run on.
+ */
+bool nvi_test_hooks;
+module_param_named(test_hooks, nvi_test_hooks, bool, 0444);
+MODULE_PARM_DESC(test_hooks, "Offer debugfs test hooks (unmap_next); never on a real system");
+
+static void maybe_unmap_under_device(struct nvi_domain *nd, unsigned long iova, size_t size,
+				     int prot)
+{
+	struct nvi_dev *nvi = nd->nvi;
+
+	if (!nvi_test_hooks || !(prot & IOMMU_WRITE) || size < SZ_4K ||
+	    atomic_dec_if_positive(&nvi->unmap_next) < 0)
+		return;
+	nvi_pt_unmap(&nd->pt, iova, size);
+	WRITE_ONCE(nvi->unmapped_iova, iova);
+	dev_info(nvi->dev, "test hook: domain %u's new buffer at IOVA %#lx (%#zx) unmapped under "
+			   "its device\n", nd->id, iova, size);
+	invalidate(nd, VIRTIO_IOMMU_INVAL_S_RANGE, VIRTIO_IOMMU_INVAL_F_LEAF, iova, size);
+}
+
+void nvi_debugfs_init(struct nvi_dev *nvi, struct dentry *root)
+{
+	if (!nvi_test_hooks)
+		return;
+	nvi->debugfs = debugfs_create_dir(dev_name(nvi->dev), root);
+	debugfs_create_atomic_t("unmap_next", 0600, nvi->debugfs, &nvi->unmap_next);
+}
+
 static int nvi_map_pages(struct iommu_domain *domain, unsigned long iova, phys_addr_t paddr,
 			 size_t pgsize, size_t pgcount, int prot, gfp_t gfp, size_t *mapped)
 {
@@ -229,8 +269,13 @@ static int nvi_map_pages(struct iommu_domain *domain, unsigned long iova, phys_a
 	size_t done = 0;
 	int ret;
 
-	if (READ_ONCE(nd->table_mode))
-		return nvi_pt_map(&nd->pt, iova, paddr, pgsize, pgcount, prot, gfp, mapped);
+	if (READ_ONCE(nd->table_mode)) {
+		ret = nvi_pt_map(&nd->pt, iova, paddr, pgsize, pgcount, prot, gfp, &done);
+		*mapped += done;
+		if (!ret)
+			maybe_unmap_under_device(nd, iova, done, prot);
+		return ret;
+	}
 
 	spin_lock_irqsave(&nd->lock, flags);
 	ret = nvi_pt_map(&nd->pt, iova, paddr, pgsize, pgcount, prot, gfp, &done);
@@ -253,6 +298,8 @@ static size_t nvi_unmap_pages(struct iommu_domain *domain, unsigned long iova, s
 
 	if (READ_ONCE(nd->table_mode)) {
 		done = nvi_pt_unmap(&nd->pt, iova, pgsize * pgcount);
+		if (!done && nvi_test_hooks && iova == READ_ONCE(nd->nvi->unmapped_iova))
+			return pgsize * pgcount; /* the test hook took it already */
 		if (done)
 			iommu_iotlb_gather_add_range(gather, iova, done);
 		return done;

@@ -3,12 +3,15 @@
  * nestvm_viommu: the virtio driver (device 23) and the iommu_ops. See nvi.h for the map of
  * the files and docs/virtio-iommu-nested.md for the extension it speaks.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 
 #include "nvi.h"
+
+static struct dentry *nvi_debugfs_root;
 
 static bool tables = true;
 module_param(tables, bool, 0444);
@@ -193,6 +196,7 @@ static int nvi_probe(struct virtio_device *vdev)
 	if (ret)
 		goto err_sysfs;
 
+	nvi_debugfs_init(nvi, nvi_debugfs_root);
 	dev_info(nvi->dev,
 		 "nestvm_viommu: %s, input range %#llx-%#llx, domains %u-%u, page sizes %#llx%s\n",
 		 nvi->tables ? "table mode (ATTACH_TABLE, INVALIDATE on the invalq)" :
@@ -214,6 +218,7 @@ static void nvi_remove(struct virtio_device *vdev)
 {
 	struct nvi_dev *nvi = vdev->priv;
 
+	debugfs_remove(nvi->debugfs);
 	iommu_device_unregister(&nvi->iommu);
 	nvi_unregister(nvi);
 	iommu_device_sysfs_remove(&nvi->iommu);
@@ -258,7 +263,25 @@ static struct virtio_driver nvi_driver = {
 	.remove = nvi_remove,
 	.config_changed = nvi_config_changed,
 };
-module_virtio_driver(nvi_driver);
+static int __init nvi_init(void)
+{
+	int ret;
+
+	if (nvi_test_hooks)
+		nvi_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = register_virtio_driver(&nvi_driver);
+	if (ret)
+		debugfs_remove(nvi_debugfs_root);
+	return ret;
+}
+module_init(nvi_init);
+
+static void __exit nvi_exit(void)
+{
+	unregister_virtio_driver(&nvi_driver);
+	debugfs_remove(nvi_debugfs_root);
+}
+module_exit(nvi_exit);
 
 MODULE_DESCRIPTION("virtio-iommu driver with nestvm's nesting extension (guest page tables)");
 MODULE_AUTHOR("The nestvm authors");

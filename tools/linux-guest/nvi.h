@@ -67,6 +67,11 @@ struct nvi_dev {
 	bool mmio_flag;
 
 	atomic64_t stats[NVI_NR_STATS];
+
+	/* test_hooks=1 only: debugfs unmap_next (see domain.c) */
+	struct dentry *debugfs;
+	atomic_t unmap_next;
+	unsigned long unmapped_iova; /* the buffer it took, so its real unmap is not a hole */
 };
 
 /* An endpoint: a device the vIOMMU translates, named by its VIOT endpoint id. */
@@ -133,7 +138,9 @@ void nvi_register(struct nvi_dev *nvi);
 void nvi_unregister(struct nvi_dev *nvi);
 
 /* domain.c */
+extern bool nvi_test_hooks;
 struct iommu_domain *nvi_domain_alloc_paging(struct device *dev);
+void nvi_debugfs_init(struct nvi_dev *nvi, struct dentry *root);
 extern const struct iommu_domain_ops nvi_paging_ops;
 
 /* pgtable.c */
