@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "viommu_internal.h"
+#include "vmm/fault_inject.h"
 #include "viommu_nested.h"
 
 #define PAGE_4K 0x1000ULL
@@ -132,6 +133,10 @@ uint8_t viommu_handle_attach_table(struct viommu *v, const void *req)
 	status = check_format(v, ep, &t);
 	if (status != VIRTIO_IOMMU_S_OK)
 		return status;
+	/* Tests: a device that refuses a table it could take (a guest driver must cope). */
+	ret = fault_inject(FAULT_VIOMMU_ATTACH_TABLE);
+	if (ret)
+		return errno_status(ret);
 	be = v->table_backends[ep->kind];
 	d = viommu_find_domain(v, domain);
 	if (d) {
@@ -228,6 +233,10 @@ static void flush_run(struct viommu_domain *d, const struct viommu_inval *inv,
 	const struct viommu_backend *be = d->be;
 	unsigned int at = 0;
 
+	/* Tests: a device that fails a flush (the guest may retry: docs/virtio-iommu-nested.md). */
+	for (unsigned int i = 0; fault_inject_active && i < count; i++)
+		if (fault_inject(FAULT_VIOMMU_INVALIDATE))
+			status[idx[i]] = VIRTIO_IOMMU_S_IOERR;
 	if (!be->ops->invalidate)
 		return; /* nothing cached on the host side: nothing to flush */
 	/* The requestq's vCPU and the invalq thread may both be here for @d: one at a time. */

@@ -25,6 +25,8 @@ const char *const fault_op_names[FAULT_NOPS] = {
 	[FAULT_KVM_GSI_ROUTING] = "kvm_gsi_routing",
 	[FAULT_IOLOOP_ENTER] = "ioloop_enter",
 	[FAULT_INVALQ_ENTER] = "invalq_enter",
+	[FAULT_VIOMMU_ATTACH_TABLE] = "viommu_attach_table",
+	[FAULT_VIOMMU_INVALIDATE] = "viommu_invalidate",
 };
 
 struct fault_rule {

@@ -34,6 +34,8 @@ enum fault_op {
 	FAULT_KVM_GSI_ROUTING,
 	FAULT_IOLOOP_ENTER, /* the io loop thread's io_uring_enter (its wait) */
 	FAULT_INVALQ_ENTER, /* the invalq thread's io_uring_enter (its wait) */
+	FAULT_VIOMMU_ATTACH_TABLE, /* the model refuses a valid ATTACH_TABLE (its errno's status) */
+	FAULT_VIOMMU_INVALIDATE, /* the model fails a valid INVALIDATE: IOERR */
 	FAULT_NOPS
 };
 
