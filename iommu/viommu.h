@@ -151,4 +151,13 @@ unsigned long viommu_faults_dropped(struct viommu *v);
 /* Called (from the faulting thread, no lock held) after a fault is queued. */
 void viommu_set_fault_notify(struct viommu *v, void (*notify)(void *ctx), void *ctx);
 
+/* Requests served since creation, by type; INVALIDATE by the queue it came on. */
+struct viommu_stats {
+	unsigned long attach, attach_table, detach, map, unmap, probe;
+	unsigned long inval_requestq, inval_invalq;
+	unsigned long errors; /* requests answered with a status other than OK */
+};
+/* Any thread, any time: the counters are relaxed atomics (vCPUs and the invalq count). */
+void viommu_get_stats(struct viommu *v, struct viommu_stats *out);
+
 #endif

@@ -86,6 +86,8 @@ struct viommu {
 	size_t nr_domains;
 	bool any_resv; /* some endpoint has reserved regions: MAP must check them */
 
+	struct viommu_stats stats; /* relaxed atomics, outside @lock: viommu_count() */
+
 	pthread_mutex_t fault_lock; /* the fault ring and the notify hook */
 	struct virtio_iommu_fault *faults;
 	unsigned int fault_head, fault_count;
@@ -128,6 +130,8 @@ uint8_t viommu_handle_attach_table(struct viommu *v, const void *req);
 uint8_t viommu_handle_detach_pasid(struct viommu *v, const void *req, bool *handled);
 /* Read lock. */
 uint8_t viommu_handle_invalidate(struct viommu *v, const void *req);
+#define viommu_count(v, field, n) __atomic_fetch_add(&(v)->stats.field, (n), __ATOMIC_RELAXED)
+
 void viommu_invalidate_batch_locked(struct viommu *v, const void *const *reqs, const size_t *lens,
 				    unsigned int n, uint8_t *status);
 /* PROBE: TABLE_FORMAT properties of @ep at @props, at most @len bytes; bytes used or -ENOSPC. */

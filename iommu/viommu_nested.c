@@ -291,6 +291,10 @@ void viommu_invalidate_batch(struct viommu *v, const void *const *reqs, const si
 	pthread_rwlock_rdlock(&v->lock);
 	viommu_invalidate_batch_locked(v, reqs, lens, n, status);
 	pthread_rwlock_unlock(&v->lock);
+	viommu_count(v, inval_invalq, n);
+	for (unsigned int i = 0; i < n; i++)
+		if (status[i] != VIRTIO_IOMMU_S_OK)
+			viommu_count(v, errors, 1);
 }
 
 long viommu_probe_table_formats(const struct viommu *v, const struct viommu_endpoint *ep,

@@ -313,6 +313,36 @@ static size_t request_size(const struct viommu *v, uint8_t type)
 	}
 }
 
+/* A request of the requestq, served; unknown types are not counted (they get no answer). */
+static void count_request(struct viommu *v, uint8_t type, uint8_t status)
+{
+	switch (type) {
+	case VIRTIO_IOMMU_T_ATTACH:
+		viommu_count(v, attach, 1);
+		break;
+	case VIRTIO_IOMMU_T_ATTACH_TABLE:
+		viommu_count(v, attach_table, 1);
+		break;
+	case VIRTIO_IOMMU_T_DETACH:
+		viommu_count(v, detach, 1);
+		break;
+	case VIRTIO_IOMMU_T_MAP:
+		viommu_count(v, map, 1);
+		break;
+	case VIRTIO_IOMMU_T_UNMAP:
+		viommu_count(v, unmap, 1);
+		break;
+	case VIRTIO_IOMMU_T_PROBE:
+		viommu_count(v, probe, 1);
+		break;
+	case VIRTIO_IOMMU_T_INVALIDATE:
+		viommu_count(v, inval_requestq, 1);
+		break;
+	}
+	if (status != VIRTIO_IOMMU_S_OK)
+		viommu_count(v, errors, 1);
+}
+
 int viommu_handle_request(struct viommu *v, const void *req, size_t req_len, void *reply,
 			  size_t reply_cap, size_t *reply_len)
 {
@@ -398,6 +428,16 @@ int viommu_handle_request(struct viommu *v, const void *req, size_t req_len, voi
 	}
 	pthread_rwlock_unlock(&v->lock);
 done:
+	count_request(v, type, tail.status);
 	memcpy(out + reply_cap - TAIL_SIZE, &tail, TAIL_SIZE);
 	return 0;
+}
+
+void viommu_get_stats(struct viommu *v, struct viommu_stats *out)
+{
+	const unsigned long *from = (const unsigned long *)&v->stats;
+	unsigned long *to = (unsigned long *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(*to); i++)
+		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }

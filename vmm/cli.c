@@ -65,6 +65,10 @@ const char cli_help_text[] =
     "                       as endpoint 0x200, with nested tables (table format SELFTEST).\n"
     "                       The guest sees only the endpoint id (no device, no VIOT node);\n"
     "                       -d logs the mock's IOTLB, checked after every INVALIDATE\n"
+    "  --viommu-stats       with --viommu: at exit, one line on stderr of what the guest\n"
+    "                       asked (ATTACH, ATTACH_TABLE, MAP, UNMAP, INVALIDATE by queue,\n"
+    "                       errors) and what it cost the host (HWPT_INVALIDATE, shadow\n"
+    "                       IOAS maps and unmaps), as NAME N pairs; -d prints it too\n"
     "  --no-seccomp         run without the per-thread syscall filters (loudly warned)\n"
     "  --seccomp-selftest THREAD\n"
     "                       make THREAD (main, vcpu, io or invalq) call a forbidden syscall,\n"
@@ -180,6 +184,7 @@ static const struct option run_options[] = {
 	{ "vfio", required_argument, NULL, 'F' },
 	{ "virtio-cmdline", no_argument, NULL, 'L' },
 	{ "viommu-test-endpoint", no_argument, NULL, 'E' },
+	{ "viommu-stats", no_argument, NULL, 'C' },
 	{ "no-seccomp", no_argument, NULL, 'S' },
 	{ "seccomp-selftest", required_argument, NULL, 'T' },
 	{ NULL, 0, NULL, 0 },
@@ -274,6 +279,9 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		case 'E':
 			o->viommu_test_endpoint = true;
 			break;
+		case 'C':
+			o->viommu_stats = true;
+			break;
 		case 'S':
 			o->no_seccomp = true;
 			break;
@@ -303,6 +311,9 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 		return errmsg(err, errlen, -EINVAL,
 			      "--viommu needs ACPI (the guest finds the virtio-iommu in the VIOT "
 			      "table), which --virtio-cmdline leaves out: drop one of them");
+	if (o->viommu_stats && !o->viommu)
+		return errmsg(err, errlen, -EINVAL,
+			      "--viommu-stats counts the virtio-iommu's requests: add --viommu");
 	if (o->viommu_test_endpoint && !o->viommu)
 		return errmsg(err, errlen, -EINVAL,
 			      "--viommu-test-endpoint is an endpoint of the virtio-iommu: add "

@@ -48,6 +48,7 @@ struct vm_opts {
 	unsigned int nvfio;
 	/* an iommufd selftest mock device behind the virtio-iommu (vmm/test_endpoint.h) */
 	bool viommu_test_endpoint;
+	bool viommu_stats; /* the vIOMMU's counters line at exit */
 	/* virtio devices on the kernel command line, the machine in an MP table, no ACPI */
 	bool virtio_cmdline;
 	bool no_seccomp;

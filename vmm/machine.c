@@ -213,6 +213,8 @@ static void machine_teardown(struct machine *m)
 	ioloop_destroy(&m->loop);
 	invalq_stop(&m->invalq);
 	console_restore();
+	if (m->print_viommu_stats)
+		machine_print_viommu_stats(m);
 	if (m->devices_ready) {
 		serial_destroy(&m->com1);
 		rtc_destroy(&m->rtc);
@@ -280,6 +282,7 @@ int machine_run(const struct vm_opts *o)
 	m->invalq_fd = -1;
 	m->pt.iommufd = -1;
 	m->vm.kvm_fd = m->vm.vm_fd = m->vm.stop_fd = -1;
+	m->print_viommu_stats = o->viommu_stats || o->debug;
 
 	ret = machine_load_files(m, o);
 	if (!ret)

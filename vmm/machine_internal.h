@@ -80,7 +80,11 @@ struct machine {
 	void *kernel, *initrd;
 	size_t kernel_size, initrd_size;
 	char *cmdline; /* --virtio-cmdline: the user's, after the devices */
+	bool print_viommu_stats; /* --viommu-stats or -d: the counters line at exit */
 };
+
+/* machine_stats.c: the counters line, at teardown before the vIOMMU goes. */
+void machine_print_viommu_stats(struct machine *m);
 
 /*
  * machine_devices.c, the device wiring. Shared because the lifecycle in machine.c calls each at

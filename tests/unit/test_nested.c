@@ -383,6 +383,7 @@ START_TEST(model_batch_with_a_failed_entry)
 	static uint8_t ram[0x1000]; /* the table's root page: guest RAM in every format */
 	struct gmem mem = { .regions = { { 0, sizeof(ram), ram } }, .count = 1 };
 	struct nested_stats st;
+	struct viommu_stats vs;
 	struct viommu *v;
 	char why[128];
 
@@ -425,6 +426,14 @@ START_TEST(model_batch_with_a_failed_entry)
 	ck_assert_uint_eq(fk.st[0].iotlb_id, 3);
 	nested_backend_stats(be, &st);
 	ck_assert_uint_eq(st.invalidate_entries, 11);
+	/* The counters line's: 8 from the invalq, 2 answered with an error; 1 on the requestq. */
+	ck_assert_uint_eq(send(v, &r[0], sizeof(r[0]) - 4), VIRTIO_IOMMU_S_OK);
+	viommu_get_stats(v, &vs);
+	ck_assert_uint_eq(vs.attach_table, 1);
+	ck_assert_uint_eq(vs.inval_invalq, 8);
+	ck_assert_uint_eq(vs.inval_requestq, 1);
+	ck_assert_uint_eq(vs.errors, 2);
+	ck_assert_uint_eq(vs.map + vs.unmap + vs.attach, 0);
 
 	viommu_destroy(v); /* the domain goes, and its HWPT */
 	ck_assert_uint_eq(fk.last_destroyed, 11);

@@ -125,6 +125,32 @@ static uint8_t unmap(uint32_t domain, uint64_t start, uint64_t end)
 
 #define RW (VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE)
 
+/* ---- the counters (nestvm's --viommu-stats line) ---- */
+
+START_TEST(stats_count_requests_by_type_and_errors)
+{
+	struct viommu_stats s;
+	uint8_t junk[4] = { 0xee }; /* an unknown type: not answered, not counted */
+	uint8_t tail[4];
+	size_t rl;
+
+	ck_assert_uint_eq(attach(1, EP, 0), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(1, 0x1000, 0x1fff, 0x2000, RW), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(map(1, 0x1000, 0x1fff, 0x2000, RW), VIRTIO_IOMMU_S_INVAL); /* overlap */
+	ck_assert_uint_eq(unmap(1, 0x1000, 0x1fff), VIRTIO_IOMMU_S_OK);
+	ck_assert_uint_eq(detach(1, EP), VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(viommu_handle_request(v, junk, sizeof(junk), tail, sizeof(tail), &rl),
+			 -EOPNOTSUPP);
+	viommu_get_stats(v, &s);
+	ck_assert_uint_eq(s.attach, 1);
+	ck_assert_uint_eq(s.map, 2);
+	ck_assert_uint_eq(s.unmap, 1);
+	ck_assert_uint_eq(s.detach, 1);
+	ck_assert_uint_eq(s.errors, 1);
+	ck_assert_uint_eq(s.attach_table + s.probe + s.inval_requestq + s.inval_invalq, 0);
+}
+END_TEST
+
 /* ---- ATTACH / DETACH ---- */
 
 START_TEST(attach_detach_happy_and_errors)
@@ -1154,6 +1180,7 @@ Suite *viommu_suite(void)
 	TCase *tt = tcase_create("translate");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, stats_count_requests_by_type_and_errors);
 	tcase_add_test(tc, attach_detach_happy_and_errors);
 	tcase_add_test(tc, attach_reserved_is_inval_detach_reserved_ignored);
 	tcase_add_test(tc, attach_moves_endpoint_and_domains_die_with_last_endpoint);
