@@ -51,3 +51,6 @@ guest_initrd() {
 	cat "$NESTVM_GUEST/initramfs.cpio.gz" "$@" "$dir/script.cpio.gz" >"$out"
 	rm -rf "$dir"
 }
+
+# vstat NAME TEXT: the value of NAME in nestvm's counters line (--viommu-stats) within TEXT.
+vstat() { echo "$2" | sed -n "s/^nestvm: viommu: .* $1 \([0-9]*\).*/\1/p; s/^nestvm: viommu: $1 \([0-9]*\).*/\1/p" | head -n 1; }

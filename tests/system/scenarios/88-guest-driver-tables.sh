@@ -27,11 +27,11 @@ guest_initrd "$initrd" "$guest" "$modules"
 for mode in strict lazy; do
 	[ $mode = strict ] && strict=1 || strict=0
 	cp "$orig" "$img"
-	out=$(timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --viommu \
+	out=$(timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --viommu --viommu-stats \
 		--disk "$img" --rng -p "console=ttyS0 quiet initcall_blacklist=virtio_iommu_drv_init iommu.strict=$strict -- /test.sh" \
 		</dev/null 2>&1)
 	rc=$?
-	echo "$out" | grep -E '^(group|copy|rng|stats|nestvm:)|nestvm_viommu|fault|viommu' | grep -v 'pr_debug' | head -40
+	echo "$out" | grep -E '^(group|copy|rng|stats|nestvm: viommu:)|nestvm_viommu|fault|viommu' | grep -v 'pr_debug' | head -40
 	stats=$(echo "$out" | grep '^stats ')
 	nstat() { echo "$stats" | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 	check '[ $rc -eq 0 ]' "$mode: nestvm exits 0 (got $rc)"
@@ -51,6 +51,10 @@ for mode in strict lazy; do
 		check '[ "$(nstat INVALIDATE_DOMAIN)" -gt 0 ] 2>/dev/null' "lazy: the flush queue sends INVALIDATE DOMAIN ($(nstat INVALIDATE_DOMAIN), RANGE $(nstat INVALIDATE_RANGE))"
 	fi
 	check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "$mode: no request failed, no fault"
+	check '[ "$(vstat MAP "$out")" = 0 ] && [ "$(vstat UNMAP "$out")" = 0 ] && [ "$(vstat ATTACH_TABLE "$out")" = "$(nstat ATTACH_TABLE)" ]' \
+		"$mode: nestvm saw $(vstat ATTACH_TABLE "$out") ATTACH_TABLEs and no MAP ($(vstat MAP "$out")) or UNMAP ($(vstat UNMAP "$out"))"
+	check '[ "$(vstat INVALIDATE_INVALQ "$out")" -gt 0 ] 2>/dev/null && [ "$(vstat INVALIDATE "$out")" -ge $(($(nstat INVALIDATE_RANGE) + $(nstat INVALIDATE_DOMAIN))) ]' \
+		"$mode: and every INVALIDATE the driver counted (more come at shutdown), on the invalq ($(vstat INVALIDATE_INVALQ "$out") in $(vstat INVALQ_BATCHES "$out") batches)"
 done
 rm -f "$img" "$orig" "$initrd"
 exit $fail

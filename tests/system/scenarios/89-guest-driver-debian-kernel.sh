@@ -20,7 +20,7 @@ dd if=/dev/vda of=/dev/vda bs=1M count=16 seek=16 iflag=direct oflag=direct 2>/d
 echo copy $(dd if=/dev/vda bs=1M count=16 skip=16 iflag=direct 2>/dev/null | sha256sum)
 for f in /sys/class/iommu/*/nestvm/stats; do echo stats $(cat $f); done' "$modules"
 
-out=$(timeout 600 nestvm run -k "$moddir/vmlinuz" -i "$initrd" -m 512M --viommu --disk "$img" --rng \
+out=$(timeout 600 nestvm run -k "$moddir/vmlinuz" -i "$initrd" -m 512M --viommu --viommu-stats --disk "$img" --rng \
 	-p "console=ttyS0 quiet iommu.strict=1 -- /test.sh" </dev/null 2>&1)
 rc=$?
 echo "$out" | grep -E '^(kernel|group|copy|stats|nestvm:)|nestvm_viommu|virtio_blk|fault' | head -30
@@ -34,5 +34,7 @@ check 'echo "$out" | grep -q "^copy $want"' "the 16 MiB O_DIRECT copy reads back
 check '[ "$(nstat ATTACH_TABLE)" -ge 1 ] 2>/dev/null && [ "$(nstat MAP)" = 0 ]' \
 	"ATTACH_TABLE ($(nstat ATTACH_TABLE)), no MAP ($(nstat MAP)), INVALIDATE RANGE $(nstat INVALIDATE_RANGE)"
 check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "no request failed, no fault"
+check '[ "$(vstat ATTACH_TABLE "$out")" -ge 1 ] 2>/dev/null && [ "$(vstat MAP "$out")" = 0 ]' \
+	"nestvm saw the same: ATTACH_TABLE $(vstat ATTACH_TABLE "$out"), MAP $(vstat MAP "$out"), INVALIDATE $(vstat INVALIDATE "$out")"
 rm -f "$img" "$initrd"
 exit $fail

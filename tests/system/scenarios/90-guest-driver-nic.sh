@@ -32,7 +32,7 @@ for f in /sys/class/iommu/*/nestvm/stats; do echo stats \$(cat \$f); done" "$mod
 
 log=$(mktemp)
 dmesg -c >/dev/null
-timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --viommu --vfio "$bdf" \
+timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --viommu --viommu-stats --vfio "$bdf" \
 	-p "console=ttyS0 quiet initcall_blacklist=virtio_iommu_drv_init iommu.strict=1 -- /test.sh" \
 	</dev/null >"$log" 2>&1 &
 pid=$!
@@ -63,6 +63,9 @@ check '[ "$(nstat ATTACH_TABLE)" -ge 1 ] 2>/dev/null && [ "$(nstat MAP)" = 0 ] &
 check '[ "$(nstat INVALIDATE_RANGE)" -gt 4000 ] 2>/dev/null' \
 	"the guest invalidated all along: $(nstat INVALIDATE_RANGE) INVALIDATE RANGE"
 check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "no request failed, no fault event"
+all=$(cat "$log")
+check '[ "$(vstat MAP "$all")" = 0 ] && [ "$(vstat SHADOW_IOAS_MAP "$all")" -gt 1000 ] 2>/dev/null' \
+	"nestvm: no MAP ($(vstat MAP "$all")); the shadow moved $(vstat SHADOW_IOAS_MAP "$all") IOAS maps and $(vstat SHADOW_IOAS_UNMAP "$all") unmaps for $(vstat INVALIDATE "$all") INVALIDATEs"
 dmesg | grep -E 'DMAR: \[DMA (Read|Write)' | head -n 3; echo "# DMAR faults over the whole run, shutdown included: $(dmesg | grep -cE 'DMAR: \[DMA (Read|Write)')"
 check '[ "$faults" = 0 ]' "no DMAR fault in the test host during the pings and the flood ($faults)"
 rm -f "$log" "$initrd" /tmp/flood-faults
