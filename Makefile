@@ -57,6 +57,8 @@ $(BUILD)/gen/guest_init.h: vmm/guest-init.sh
 	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $<; echo ';'; } > $@
 $(BUILD)/vmm/initramfs.o: $(BUILD)/gen/guest_init.h
 $(BUILD)/vmm/initramfs.o: CFLAGS += -I$(BUILD)/gen
+# The guest driver's page table, built in user space over a few kernel shims.
+$(BUILD)/tests/unit/test_guest_pgtable.o: CFLAGS += -Itests/unit/kshim
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -28,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, maptree_suite());
 	srunner_add_suite(sr, ioas_suite());
 	srunner_add_suite(sr, pgtable_x86_suite());
+	srunner_add_suite(sr, guest_pgtable_suite());
 	srunner_add_suite(sr, nested_suite());
 	srunner_add_suite(sr, shadow_suite());
 	srunner_add_suite(sr, seccomp_suite());

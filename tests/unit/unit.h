@@ -8,6 +8,7 @@ Suite *acpi_suite(void);
 Suite *cli_suite(void);
 Suite *devices_suite(void);
 Suite *fault_inject_suite(void);
+Suite *guest_pgtable_suite(void);
 Suite *inval_race_suite(void);
 Suite *invalq_suite(void);
 Suite *ioas_suite(void);

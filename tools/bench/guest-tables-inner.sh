@@ -91,7 +91,7 @@ one() {
 			-append "console=ttyS0 quiet intel_iommu=on iommu.strict=1 -- /test.sh qemu $work"
 	else
 		timeout 900 nestvm run -k "$guest/bzImage" -i "$tmp/initrd" -m 256M $viommu $dev \
-			$stats -p "console=ttyS0 quiet $black iommu.strict=$strict -- /test.sh $row $work $args"
+			${viommu:+$stats} -p "console=ttyS0 quiet $black iommu.strict=$strict -- /test.sh $row $work $args"
 	fi </dev/null >"$tmp/out" 2>&1
 	tr -d '\r' <"$tmp/out" >"$tmp/log.$row.$work"
 	# nestvm's own count, for Linux's driver (nestvm_viommu counts for itself)

@@ -20,6 +20,7 @@
 #include <linux/virtio.h>
 #include <linux/virtio_iommu.h>
 
+#include "pgtable.h"
 #include "viommu_nested.h"
 
 struct nvi_queue {
@@ -89,11 +90,6 @@ struct nvi_endpoint {
 	struct nvi_domain *domain; /* paging domain it is attached to, or NULL */
 };
 
-/* The x86-64 4-level table of a domain; pages come from the buddy allocator. */
-struct nvi_pgtable {
-	u64 *root;
-};
-
 struct nvi_domain {
 	struct iommu_domain domain;
 	struct nvi_dev *nvi;
@@ -142,17 +138,6 @@ extern bool nvi_test_hooks;
 struct iommu_domain *nvi_domain_alloc_paging(struct device *dev);
 void nvi_debugfs_init(struct nvi_dev *nvi, struct dentry *root);
 extern const struct iommu_domain_ops nvi_paging_ops;
-
-/* pgtable.c */
-int nvi_pt_init(struct nvi_pgtable *pt, gfp_t gfp);
-void nvi_pt_free(struct nvi_pgtable *pt);
-int nvi_pt_map(struct nvi_pgtable *pt, unsigned long iova, phys_addr_t paddr, size_t pgsize,
-	       size_t pgcount, int prot, gfp_t gfp, size_t *mapped);
-size_t nvi_pt_unmap(struct nvi_pgtable *pt, unsigned long iova, size_t size);
-phys_addr_t nvi_pt_iova_to_phys(struct nvi_pgtable *pt, unsigned long iova);
-typedef int (*nvi_leaf_fn)(void *opaque, unsigned long iova, phys_addr_t paddr, size_t size,
-			   bool writable);
-int nvi_pt_for_each_leaf(struct nvi_pgtable *pt, nvi_leaf_fn fn, void *opaque);
 
 /* event.c */
 int nvi_events_init(struct nvi_dev *nvi);

@@ -13,11 +13,14 @@
  * the domain, after its last endpoint left it (the device forgot the table by then).
  */
 #include <linux/bits.h>
+#include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 
-#include "nvi.h"
+#include "pgtable.h"
 
 #define PTE_P BIT_ULL(0)
 #define PTE_RW BIT_ULL(1)

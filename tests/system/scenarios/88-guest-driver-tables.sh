@@ -3,7 +3,8 @@
 # stock driver is kept out (initcall_blacklist), nestvm_viommu binds the device, disk and rng
 # sit in DMA domains that are the guest's own tables (ATTACH_TABLE), and a 64 MiB O_DIRECT
 # copy inside the disk reads back right, under iommu.strict=1 and again lazy (the flush
-# queue). The guest driver's counters and nestvm's say the same: ATTACH_TABLEs and
+# queue). Two vCPUs, and a second reader of the disk beside the copy, so that both CPUs map,
+# unmap and invalidate in the same domain at once. The guest driver's counters and nestvm's say the same: ATTACH_TABLEs and
 # INVALIDATEs, and not one MAP or UNMAP.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -17,7 +18,9 @@ guest='/lib/modules/load || exit 1
 for i in $(seq 200); do [ -b /dev/vda ] && break; sleep 0.1; done
 dmesg | grep -E "nestvm_viommu|iommu group|fault"
 for g in /sys/kernel/iommu_groups/*; do echo group $(basename $g) $(cat $g/type) $(ls $g/devices); done
+dd if=/dev/vda of=/dev/null bs=4k count=8192 iflag=direct 2>/dev/null &
 dd if=/dev/vda of=/dev/vda bs=1M count=64 skip=0 seek=64 iflag=direct oflag=direct 2>/dev/null
+wait
 echo 3 > /proc/sys/vm/drop_caches
 echo copy $(dd if=/dev/vda bs=1M count=64 skip=64 iflag=direct 2>/dev/null | sha256sum)
 echo rng $(head -c 8 /dev/hwrng | od -An -tx1 | tr -d " ")
@@ -27,7 +30,7 @@ guest_initrd "$initrd" "$guest" "$modules"
 for mode in strict lazy; do
 	[ $mode = strict ] && strict=1 || strict=0
 	cp "$orig" "$img"
-	out=$(timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --viommu --viommu-stats \
+	out=$(timeout 600 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$initrd" -m 256M --cpus 2 --viommu --viommu-stats \
 		--disk "$img" --rng -p "console=ttyS0 quiet initcall_blacklist=virtio_iommu_drv_init iommu.strict=$strict -- /test.sh" \
 		</dev/null 2>&1)
 	rc=$?

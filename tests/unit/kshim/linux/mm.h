@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The kernel's once-accesses and cmpxchg, as C11-style builtins (so TSan sees them). */
+#ifndef KSHIM_LINUX_MM_H
+#define KSHIM_LINUX_MM_H
+#include <linux/types.h>
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+static inline u64 cmpxchg64(u64 *p, u64 old, u64 new)
+{
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return old;
+}
+#endif
