@@ -42,7 +42,20 @@ struct ioas_backend {
 	uint32_t identity_ioas, blocked_ioas; /* 0: not made yet (iommufd ids start at 1) */
 	unsigned long max_mappings, count;
 	unsigned long failures[OP_COUNT];
+	struct ioas_stats stats; /* relaxed atomics: read at any time */
 };
+
+#define ioas_count(ib, field) __atomic_fetch_add(&(ib)->stats.field, 1, __ATOMIC_RELAXED)
+
+/* IOMMU_IOAS_UNMAP of a domain's IOVAs, counted when it succeeds. */
+static int domain_unmap(struct ioas_backend *ib, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	int ret = iommufd_ioas_unmap(ib->fd, ioas, iova, len, NULL);
+
+	if (!ret)
+		ioas_count(ib, unmaps);
+	return ret;
+}
 
 static struct ioas_backend *to_ib(const struct viommu_backend *be)
 {
@@ -255,10 +268,11 @@ static int map_ram(struct ioas_backend *ib, uint32_t ioas, uint64_t iova, uint64
 			       (unsigned long long)(iova + done + chunk - 1), ioas);
 			break;
 		}
+		ioas_count(ib, maps);
 		done += chunk;
 	}
 	if (ret && done)
-		iommufd_ioas_unmap(ib->fd, ioas, iova, done, NULL); /* exactly what we made */
+		domain_unmap(ib, ioas, iova, done); /* exactly what we made */
 	return ret ? map_errno(ret) : 0;
 }
 
@@ -300,7 +314,7 @@ static int ioas_map(void *ctx, void *domain, uint64_t iova, uint64_t iova_end, u
 	ret = maptree_insert(&d->maps, iova, iova_end, gpa, flags);
 	if (ret) {
 		if (prot)
-			iommufd_ioas_unmap(ib->fd, d->ioas_id, iova, iova_end - iova + 1, NULL);
+			domain_unmap(ib, d->ioas_id, iova, iova_end - iova + 1);
 		return ret;
 	}
 	ib->count++;
@@ -331,7 +345,7 @@ static int ioas_unmap(void *ctx, void *domain, uint64_t start, uint64_t end)
 	if (any) {
 		/* iova 0 with length UINT64_MAX is the kernel's "everything": the same here. */
 		len = hi - lo == UINT64_MAX ? UINT64_MAX : hi - lo + 1;
-		ret = iommufd_ioas_unmap(ib->fd, d->ioas_id, lo, len, NULL);
+		ret = domain_unmap(ib, d->ioas_id, lo, len);
 		if (ret) {
 			report(ib, OP_UNMAP, ret,
 			       "IOMMU_IOAS_UNMAP of IOVA [%#llx, %#llx] in IOAS %u",
@@ -492,4 +506,12 @@ int ioas_backend_add_resv(struct viommu_backend *be, struct ioas_endpoint *ep,
 unsigned long ioas_backend_count(const struct viommu_backend *be)
 {
 	return to_ib(be)->count;
+}
+
+void ioas_backend_stats(const struct viommu_backend *be, struct ioas_stats *out)
+{
+	const struct ioas_stats *s = &to_ib(be)->stats;
+
+	out->maps = __atomic_load_n(&s->maps, __ATOMIC_RELAXED);
+	out->unmaps = __atomic_load_n(&s->unmaps, __ATOMIC_RELAXED);
 }

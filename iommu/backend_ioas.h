@@ -79,4 +79,11 @@ int ioas_backend_add_resv(struct viommu_backend *be, struct ioas_endpoint *ep,
 /* Mappings held now by all domains of @be, for tests and statistics. */
 unsigned long ioas_backend_count(const struct viommu_backend *be);
 
+/* Counters since creation, for tests and statistics (nestvm's --viommu-stats line). */
+struct ioas_stats {
+	/* IOMMU_IOAS_MAP / UNMAP calls that succeeded for the domains (not the identity IOAS) */
+	unsigned long maps, unmaps;
+};
+void ioas_backend_stats(const struct viommu_backend *be, struct ioas_stats *out);
+
 #endif

@@ -159,5 +159,10 @@ struct viommu_stats {
 };
 /* Any thread, any time: the counters are relaxed atomics (vCPUs and the invalq count). */
 void viommu_get_stats(struct viommu *v, struct viommu_stats *out);
+/*
+ * The invalq's chains answered without the model (viommu_invalq.c): @invalidates malformed
+ * INVALIDATEs (INVAL) and @others of another type (UNSUPP). All are errors.
+ */
+void viommu_count_invalq_refused(struct viommu *v, unsigned int invalidates, unsigned int others);
 
 #endif

@@ -70,12 +70,16 @@ static void take(struct viommu_virtio *dev, struct viommu_invalq_batch *b, unsig
 		e->used_len = 0;
 		return;
 	}
-	if (!len || e->body[0] != VIRTIO_IOMMU_T_INVALIDATE)
+	if (!len || e->body[0] != VIRTIO_IOMMU_T_INVALIDATE) {
+		b->refused_other++;
 		return; /* UNSUPP: the invalq carries INVALIDATE only */
+	}
 	/* INVAL as on the requestq: exactly the request's struct, exactly the tail. */
 	b->status[i] = VIRTIO_IOMMU_S_INVAL;
-	if (req->readable_len != VIOMMU_INVALQ_REQ_LEN || req->writable_len != TAIL_LEN)
+	if (req->readable_len != VIOMMU_INVALQ_REQ_LEN || req->writable_len != TAIL_LEN) {
+		b->refused_inval++;
 		return;
+	}
 	b->reqs[b->nr_model] = e->body;
 	b->lens[b->nr_model] = VIOMMU_INVALQ_REQ_LEN;
 	b->idx[b->nr_model++] = i;
@@ -88,6 +92,7 @@ unsigned int viommu_invalq_pop(struct viommu_virtio *dev, struct viommu_invalq_b
 
 	b->n = 0;
 	b->nr_model = 0;
+	b->refused_inval = b->refused_other = 0;
 	b->reset_count = virtio_mmio_reset_count(&dev->mmio);
 	if (!q || !(dev->mmio.status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return 0;
@@ -98,13 +103,14 @@ unsigned int viommu_invalq_pop(struct viommu_virtio *dev, struct viommu_invalq_b
 	if (q->broken) {
 		/* The ring is malformed: the queue is lost until reset, whatever it held. */
 		virtio_mmio_needs_reset(&dev->mmio);
-		b->n = b->nr_model = 0;
+		b->n = b->nr_model = b->refused_inval = b->refused_other = 0;
 	}
 	return b->n;
 }
 
 void viommu_invalq_serve(struct viommu_virtio *dev, struct viommu_invalq_batch *b)
 {
+	viommu_count_invalq_refused(dev->model, b->refused_inval, b->refused_other);
 	if (!b->nr_model)
 		return;
 	viommu_invalidate_batch(dev->model, b->reqs, b->lens, b->nr_model, b->model_status);

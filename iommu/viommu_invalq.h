@@ -45,6 +45,8 @@ struct viommu_invalq_batch {
 	uint64_t reset_count; /* the transport's when the chains were popped */
 	unsigned int n; /* chains popped */
 	unsigned int nr_model; /* of which INVALIDATEs for the model */
+	/* Answered here, for the model's counters: malformed INVALIDATEs, other types. */
+	unsigned int refused_inval, refused_other;
 	struct viommu_invalq_entry e[VIOMMU_INVALQ_BATCH_MAX];
 	uint8_t status[VIOMMU_INVALQ_BATCH_MAX]; /* per chain */
 	/* The model's view: request i of the model is chain idx[i]. */

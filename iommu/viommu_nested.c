@@ -297,6 +297,14 @@ void viommu_invalidate_batch(struct viommu *v, const void *const *reqs, const si
 			viommu_count(v, errors, 1);
 }
 
+void viommu_count_invalq_refused(struct viommu *v, unsigned int invalidates, unsigned int others)
+{
+	if (invalidates)
+		viommu_count(v, inval_invalq, invalidates);
+	if (invalidates + others)
+		viommu_count(v, errors, invalidates + others);
+}
+
 long viommu_probe_table_formats(const struct viommu *v, const struct viommu_endpoint *ep,
 				uint8_t *props, size_t len)
 {

@@ -123,6 +123,11 @@ START_TEST(run_devices)
 	ck_assert_str_eq(opts.disks[1].path, "b.img");
 	ck_assert(opts.disks[1].readonly);
 	ck_assert(opts.rng && opts.viommu);
+	ck_assert(!opts.viommu_stats);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--viommu", "--viommu-stats"), 0);
+	ck_assert(opts.viommu && opts.viommu_stats);
+	ck_assert_int_eq(PARSE("run", "-k", "k", "--viommu-stats"), -EINVAL);
+	ck_assert_str_eq(err, "--viommu-stats counts the virtio-iommu's requests: add --viommu");
 	ck_assert_str_eq(opts.tap, "");
 	ck_assert_int_eq(PARSE("run", "-k", "k", "--net", "tap=tap0"), 0);
 	ck_assert_str_eq(opts.tap, "tap0");

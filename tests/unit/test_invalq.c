@@ -365,6 +365,7 @@ START_TEST(invalq_takes_invalidate_only)
 	struct virtio_iommu_req_attach_table at = { .head.type = VIRTIO_IOMMU_T_ATTACH_TABLE };
 	struct virtio_iommu_req_invalidate ok = inval_range(0, 0x1000), bad = ok;
 	uint8_t unknown[8] = { 0x42 };
+	struct viommu_stats vs;
 
 	bad.reserved[0] = 1;
 	start_thread(0);
@@ -399,6 +400,18 @@ START_TEST(invalq_takes_invalidate_only)
 	kick(0);
 	ck_assert_uint_eq(status_of(0, 1), VIRTIO_IOMMU_S_OK);
 	ck_assert_uint_eq(fk.calls, 2);
+
+	/*
+	 * The counters line: the invalq's INVALIDATEs, the good, the bad (model) and the
+	 * malformed (never reach it), apart from the requestq's; every non-OK answer is an
+	 * error, the UNSUPP ones too; the chain without room for a tail got no answer.
+	 */
+	viommu_get_stats(model, &vs);
+	ck_assert_uint_eq(vs.inval_invalq, 4);
+	ck_assert_uint_eq(vs.inval_requestq, 1);
+	ck_assert_uint_eq(vs.attach_table, 1);
+	ck_assert_uint_eq(vs.errors, 6);
+	ck_assert_uint_eq(vs.attach + vs.detach + vs.map + vs.unmap + vs.probe, 0);
 }
 END_TEST
 

@@ -1088,6 +1088,21 @@ START_TEST(tree_backend_direct)
 }
 END_TEST
 
+START_TEST(emulated_table_format_has_no_caching_mode)
+{
+	struct viommu_backend *be = viommu_emulated_backend_create(16, &mem);
+	struct viommu_table_format f[2];
+
+	/* It walks the guest's table at each access, so nothing it holds can go stale: no CM. */
+	ck_assert_uint_eq(be->ops->table_formats(be->ctx, NULL, f, 2), 1);
+	ck_assert_uint_eq(f[0].format, VIRTIO_IOMMU_FORMAT_VTD_S1);
+	ck_assert_uint_eq(f[0].caps, VIRTIO_IOMMU_VTD_CAP_5LEVEL | VIRTIO_IOMMU_VTD_CAP_1G |
+					 VIRTIO_IOMMU_VTD_CAP_SRE | VIRTIO_IOMMU_VTD_CAP_EAFE);
+	ck_assert(!(f[0].caps & VIRTIO_IOMMU_VTD_CAP_CM));
+	viommu_emulated_backend_destroy(be);
+}
+END_TEST
+
 /* ---- threads: translate (read lock) against requests (write lock) ---- */
 
 static volatile int stop;
@@ -1200,6 +1215,7 @@ Suite *viommu_suite(void)
 	tcase_add_test(tc, hostile_lengths_and_types);
 	tcase_add_test(tc, random_bytes_never_crash);
 	tcase_add_test(tc, tree_backend_direct);
+	tcase_add_test(tc, emulated_table_format_has_no_caching_mode);
 	tcase_add_test(tc, config_layout_and_bad_params);
 	suite_add_tcase(s, tc);
 

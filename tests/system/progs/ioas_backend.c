@@ -113,6 +113,7 @@ int main(void)
 	uint32_t tmp, identity = 0, dom1_ioas, blocked;
 	struct viommu_endpoint *va, *vb;
 	struct viommu_backend *be;
+	struct ioas_stats st;
 	struct viommu_params p;
 	struct gmem mem = { 0 };
 	uint8_t *ram0, *ram1;
@@ -190,6 +191,9 @@ int main(void)
 		   !mock_check_map(fd, db.md.hwpt_id, IOVA + PAGE, PAGE, ram1),
 	       "so does device B");
 	EXPECT(ioas_backend_count(be) == 1, "one mapping held");
+	ioas_backend_stats(be, &st);
+	EXPECT(st.maps == 2 && st.unmaps == 0, "counted: %lu IOMMU_IOAS_MAPs (want 2), %lu unmaps",
+	       st.maps, st.unmaps);
 
 	/* Errors. */
 	EXPECT(vreq_map(v, 1, IOVA + PAGE, IOVA + 3 * PAGE - 1, GPA0, RW) == VIRTIO_IOMMU_S_INVAL,
@@ -217,6 +221,10 @@ int main(void)
 	EXPECT(ret == -ENOENT, "the IOAS holds nothing there (IOMMU_IOAS_UNMAP: %s)",
 	       strerror(-ret));
 	EXPECT(ioas_backend_count(be) == 0, "no mapping held");
+	ioas_backend_stats(be, &st);
+	EXPECT(st.maps == 2 && st.unmaps == 1,
+	       "counted: the errors cost no IOMMU_IOAS_MAP (%lu), the UNMAP one unmap (%lu)",
+	       st.maps, st.unmaps);
 	EXPECT(vreq_unmap(v, 1, IOVA, IOVA + PAGE - 1) == VIRTIO_IOMMU_S_OK,
 	       "UNMAP of nothing: OK");
 	/* Several mappings, one with no access (never in the kernel), gone in one UNMAP. */

@@ -263,6 +263,9 @@ int main(int argc, char **argv)
 		   tf.address_bits == 39 && tf.pasid_bits == 0 &&
 		   !(le32toh(tf.format_caps) & VIRTIO_IOMMU_VTD_CAP_5LEVEL),
 	       "PROBE: TABLE_FORMAT VT-d first stage, 39 address bits, 4-level, no PASIDs");
+	EXPECT(le32toh(tf.format_caps) & VIRTIO_IOMMU_VTD_CAP_CM,
+	       "PROBE: caching mode (caps %#x): the guest must invalidate what it maps",
+	       le32toh(tf.format_caps));
 
 	/* The guest's table. */
 	leaf(IOVA_A, PG_A, 1, P | RW);

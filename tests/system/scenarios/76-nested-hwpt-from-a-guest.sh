@@ -32,4 +32,8 @@ check 'echo "$log" | grep -q "HWPT_INVALIDATE hwpt [0-9]*: 31 entries, 31 done: 
 check 'echo "$log" | grep -q "\[0x1234 0 0 0\] verified"' "that batch flushed slot 2"
 check 'echo "$log" | grep -q "\[0 0 0 0\] verified"' "INVALIDATE DOMAIN flushed every slot"
 check '! echo "$out" | grep -qE "nestvm: error|holds .*, want"' "no mock IOTLB slot disagreed"
+# -d prints the counters line: the mock endpoint's HWPT_INVALIDATEs are there, fewer than
+# the INVALIDATEs (the batch of 32 was one), the bad one an error.
+check '[ "$(vstat ATTACH_TABLE "$out")" -ge 1 ] 2>/dev/null && [ "$(vstat HWPT_INVALIDATE "$out")" -ge 1 ] && [ "$(vstat HWPT_INVALIDATE "$out")" -lt "$(vstat INVALIDATE "$out")" ] && [ "$(vstat ERRORS "$out")" -ge 1 ]' \
+	"counters: ATTACH_TABLE $(vstat ATTACH_TABLE "$out"), INVALIDATE $(vstat INVALIDATE "$out") in HWPT_INVALIDATE $(vstat HWPT_INVALIDATE "$out"), ERRORS $(vstat ERRORS "$out")"
 exit $fail
