@@ -435,9 +435,15 @@ done:
 
 void viommu_get_stats(struct viommu *v, struct viommu_stats *out)
 {
-	const unsigned long *from = (const unsigned long *)&v->stats;
-	unsigned long *to = (unsigned long *)out;
-
-	for (size_t i = 0; i < sizeof(*out) / sizeof(*to); i++)
-		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+#define LOAD(field) (out->field = __atomic_load_n(&v->stats.field, __ATOMIC_RELAXED))
+	LOAD(attach);
+	LOAD(attach_table);
+	LOAD(detach);
+	LOAD(map);
+	LOAD(unmap);
+	LOAD(probe);
+	LOAD(inval_requestq);
+	LOAD(inval_invalq);
+	LOAD(errors);
+#undef LOAD
 }
