@@ -172,9 +172,9 @@ START_TEST(a_huge_page_over_an_emptied_table_becomes_small_pages)
 	{
 		size_t mapped = 0;
 
-		ck_assert_int_eq(nvi_pt_map(&pt, 0x801000, DATA(0), SZ_4K, 1, IOMMU_READ,
-					    GFP_KERNEL, &mapped),
-				 -EEXIST);
+		ck_assert_int_eq(
+		    nvi_pt_map(&pt, 0x801000, DATA(0), SZ_4K, 1, IOMMU_READ, GFP_KERNEL, &mapped),
+		    -EEXIST);
 	}
 }
 END_TEST
@@ -206,8 +206,9 @@ static int note_walked(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size,
 /* MAP mode replays the table with nvi_pt_for_each_leaf: the leaves nestvm's walk sees. */
 START_TEST(replay_lists_the_leaves_nestvm_walks)
 {
-	struct pgtable_x86 w = { .mem = &mem, .levels = 4, .maxphyaddr = 46, .wp = true,
-				 .allow_1g = true };
+	struct pgtable_x86 w = {
+		.mem = &mem, .levels = 4, .maxphyaddr = 46, .wp = true, .allow_1g = true
+	};
 	struct leaf_list ours = { 0 }, device = { 0 };
 
 	map(0x7000, DATA(0x1000), SZ_4K, 1, IOMMU_READ);

@@ -118,8 +118,7 @@ static int send_invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned l
  * fails too, the device may keep translations the guest removed, and the log says so loudly:
  * there is nothing left a driver can do from an IOTLB sync.
  */
-static void invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned long iova,
-		       size_t size)
+static void invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned long iova, size_t size)
 {
 	int ret;
 
@@ -248,8 +247,10 @@ static void maybe_unmap_under_device(struct nvi_domain *nd, unsigned long iova, 
 		return;
 	nvi_pt_unmap(&nd->pt, iova, size);
 	WRITE_ONCE(nvi->unmapped_iova, iova);
-	dev_info(nvi->dev, "test hook: domain %u's new buffer at IOVA %#lx (%#zx) unmapped under "
-			   "its device\n", nd->id, iova, size);
+	dev_info(nvi->dev,
+		 "test hook: domain %u's new buffer at IOVA %#lx (%#zx) unmapped under "
+		 "its device\n",
+		 nd->id, iova, size);
 	invalidate(nd, VIRTIO_IOMMU_INVAL_S_RANGE, VIRTIO_IOMMU_INVAL_F_LEAF, iova, size);
 }
 
@@ -408,8 +409,8 @@ struct iommu_domain *nvi_domain_alloc_paging(struct device *dev)
 	nd->domain.geometry.aperture_start = nvi->input_start;
 	nd->domain.geometry.aperture_end = min_t(u64, nvi->input_end, NVI_TABLE_IOVA_END);
 	if (nd->table_mode && ep->address_bits < 64)
-		nd->domain.geometry.aperture_end = min_t(u64, nd->domain.geometry.aperture_end,
-							 (1ULL << ep->address_bits) - 1);
+		nd->domain.geometry.aperture_end =
+		    min_t(u64, nd->domain.geometry.aperture_end, (1ULL << ep->address_bits) - 1);
 	nd->domain.geometry.force_aperture = true;
 	return &nd->domain;
 }

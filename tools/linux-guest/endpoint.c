@@ -35,7 +35,7 @@ struct nvi_dev *nvi_find_by_fwnode(struct fwnode_handle *fwnode)
 	struct nvi_dev *nvi, *found = NULL;
 
 	mutex_lock(&nvi_devices_lock);
-	list_for_each_entry(nvi, &nvi_devices, node) {
+	list_for_each_entry (nvi, &nvi_devices, node) {
 		if (nvi->fwnode == fwnode) {
 			found = nvi;
 			break;
@@ -106,7 +106,8 @@ static int probe_endpoint(struct nvi_endpoint *ep)
 {
 	struct nvi_dev *nvi = ep->nvi;
 	struct virtio_iommu_req_probe *req;
-	size_t out_len = sizeof(*req), in_len = nvi->probe_size + sizeof(struct virtio_iommu_req_tail);
+	size_t out_len = sizeof(*req),
+	       in_len = nvi->probe_size + sizeof(struct virtio_iommu_req_tail);
 	size_t off = 0;
 	int ret;
 
@@ -200,7 +201,7 @@ void nvi_get_resv_regions(struct device *dev, struct list_head *head)
 	struct nvi_endpoint *ep = dev_iommu_priv_get(dev);
 	struct iommu_resv_region *r, *copy;
 
-	list_for_each_entry(r, &ep->resv, list) {
+	list_for_each_entry (r, &ep->resv, list) {
 		copy = iommu_alloc_resv_region(r->start, r->length, r->prot, r->type, GFP_KERNEL);
 		if (!copy)
 			return;

@@ -64,8 +64,8 @@ void nvi_event_handler(struct virtqueue *vq)
 
 	while ((evt = virtqueue_get_buf(vq, &len))) {
 		if (len < sizeof(*evt))
-			dev_err_ratelimited(nvi->dev, "eventq: a %u-byte event, %zu expected\n", len,
-					    sizeof(*evt));
+			dev_err_ratelimited(nvi->dev, "eventq: a %u-byte event, %zu expected\n",
+					    len, sizeof(*evt));
 		else
 			log_fault(nvi, evt);
 		memset(evt, 0, sizeof(*evt));

@@ -138,8 +138,8 @@ static int nvi_read_config(struct nvi_dev *nvi)
 				domain_range.start, &first);
 	virtio_cread_le_feature(vdev, VIRTIO_IOMMU_F_DOMAIN_RANGE, struct virtio_iommu_config,
 				domain_range.end, &last);
-	virtio_cread_le_feature(vdev, VIRTIO_IOMMU_F_PROBE, struct virtio_iommu_config,
-				probe_size, &nvi->probe_size);
+	virtio_cread_le_feature(vdev, VIRTIO_IOMMU_F_PROBE, struct virtio_iommu_config, probe_size,
+				&nvi->probe_size);
 	if (last < first || last - first < 2) {
 		dev_err(nvi->dev, "domain range %u-%u: at least 3 domains are needed\n", first,
 			last);
@@ -199,8 +199,8 @@ static int nvi_probe(struct virtio_device *vdev)
 	nvi_debugfs_init(nvi, nvi_debugfs_root);
 	dev_info(nvi->dev,
 		 "nestvm_viommu: %s, input range %#llx-%#llx, domains %u-%u, page sizes %#llx%s\n",
-		 nvi->tables ? "table mode (ATTACH_TABLE, INVALIDATE on the invalq)" :
-			       "MAP/UNMAP mode",
+		 nvi->tables ? "table mode (ATTACH_TABLE, INVALIDATE on the invalq)"
+			     : "MAP/UNMAP mode",
 		 nvi->input_start, nvi->input_end, nvi->first_domain, nvi->last_domain,
 		 nvi->pgsize_bitmap, nvi->bypass_flag ? ", bypass" : "");
 	return 0;
@@ -242,8 +242,8 @@ static int nvi_validate(struct virtio_device *vdev)
 }
 
 static const unsigned int nvi_features[] = {
-	VIRTIO_IOMMU_F_MAP_UNMAP,    VIRTIO_IOMMU_F_INPUT_RANGE,  VIRTIO_IOMMU_F_DOMAIN_RANGE,
-	VIRTIO_IOMMU_F_PROBE,	     VIRTIO_IOMMU_F_MMIO,	  VIRTIO_IOMMU_F_BYPASS_CONFIG,
+	VIRTIO_IOMMU_F_MAP_UNMAP,    VIRTIO_IOMMU_F_INPUT_RANGE, VIRTIO_IOMMU_F_DOMAIN_RANGE,
+	VIRTIO_IOMMU_F_PROBE,	     VIRTIO_IOMMU_F_MMIO,	 VIRTIO_IOMMU_F_BYPASS_CONFIG,
 	VIRTIO_IOMMU_F_ATTACH_TABLE,
 };
 

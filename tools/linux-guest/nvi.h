@@ -121,8 +121,7 @@ extern struct iommu_domain nvi_identity_domain, nvi_blocked_domain;
 
 /* request.c */
 void nvi_queue_init(struct nvi_queue *q, struct virtqueue *vq, const char *name);
-int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len,
-	     size_t in_len);
+int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len, size_t in_len);
 int nvi_status_to_errno(u8 status);
 
 /* endpoint.c */

@@ -134,8 +134,8 @@ static u64 leaf_entry(phys_addr_t paddr, int level, int prot)
 	return e;
 }
 
-static int map_one(struct nvi_pgtable *pt, unsigned long iova, phys_addr_t paddr,
-		   size_t pgsize, int prot, gfp_t gfp)
+static int map_one(struct nvi_pgtable *pt, unsigned long iova, phys_addr_t paddr, size_t pgsize,
+		   int prot, gfp_t gfp)
 {
 	int level = leaf_level(pgsize);
 	u64 *e, old;
@@ -245,8 +245,7 @@ static int for_each_in(u64 *table, int level, unsigned long base, nvi_leaf_fn fn
 		if (!(e & PTE_P))
 			continue;
 		if (is_leaf(e, level))
-			ret = fn(opaque, iova, e & PTE_ADDR, 1UL << level_shift(level),
-				 e & PTE_RW);
+			ret = fn(opaque, iova, e & PTE_ADDR, 1UL << level_shift(level), e & PTE_RW);
 		else
 			ret = for_each_in(table_of(e), level - 1, iova, fn, opaque);
 		if (ret)

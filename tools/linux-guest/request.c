@@ -71,8 +71,8 @@ static void harvest(struct nvi_queue *q)
 	}
 }
 
-static int add_and_kick(struct nvi_queue *q, struct nvi_pending *p, size_t out_len,
-			size_t in_len, ktime_t deadline)
+static int add_and_kick(struct nvi_queue *q, struct nvi_pending *p, size_t out_len, size_t in_len,
+			ktime_t deadline)
 {
 	struct scatterlist out, in, *sgs[2] = { &out, &in };
 	unsigned long flags;
@@ -102,8 +102,7 @@ static int add_and_kick(struct nvi_queue *q, struct nvi_pending *p, size_t out_l
  * virtio_iommu_req_tail]) on @q and waits for it; the written part is copied back into @buf.
  * Returns the request's status as an errno.
  */
-int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len,
-	     size_t in_len)
+int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len, size_t in_len)
 {
 	ktime_t deadline = ktime_add_ms(ktime_get(), NVI_TIMEOUT_MS);
 	struct virtio_iommu_req_tail *tail;
@@ -134,10 +133,11 @@ int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len
 		if (ktime_after(ktime_get(), deadline) &&
 		    atomic_cmpxchg(&p->state, REQ_PENDING, REQ_ABANDONED) == REQ_PENDING) {
 			WRITE_ONCE(q->broken, true);
-			dev_err(nvi->dev,
-				"%s: no answer in %d ms: the device is not serving its queue (reset?); "
-				"its requests fail from now on\n",
-				q->name, NVI_TIMEOUT_MS);
+			dev_err(
+			    nvi->dev,
+			    "%s: no answer in %d ms: the device is not serving its queue (reset?); "
+			    "its requests fail from now on\n",
+			    q->name, NVI_TIMEOUT_MS);
 			ret = -ETIMEDOUT;
 			goto out;
 		}

@@ -73,6 +73,7 @@ int main(int argc, char **argv)
 	}
 	t1 = now_us();
 	qsort(lat, reads, sizeof(*lat), cmp);
-	printf(" %.0f %.0f %.0f\n", reads / ((t1 - t0) / 1e6), lat[reads / 2], lat[reads * 99 / 100]);
+	printf(" %.0f %.0f %.0f\n", reads / ((t1 - t0) / 1e6), lat[reads / 2],
+	       lat[reads * 99 / 100]);
 	return 0;
 }

@@ -1,1 +1,0 @@
-savedcmd_/work/main/tools/linux-guest/Module.symvers :=  scripts/mod/modpost -M   -E    -W -o /work/main/tools/linux-guest/Module.symvers -T /work/main/tools/linux-guest/modules.order -i Module.symvers -e 

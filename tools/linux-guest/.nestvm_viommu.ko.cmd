@@ -1,1 +1,0 @@
-savedcmd_/work/main/tools/linux-guest/nestvm_viommu.ko := ld -r -m elf_x86_64 -z noexecstack --no-warn-rwx-segments --build-id=sha1  -T scripts/module.lds -o /work/main/tools/linux-guest/nestvm_viommu.ko /work/main/tools/linux-guest/nestvm_viommu.o /work/main/tools/linux-guest/nestvm_viommu.mod.o /work/main/tools/linux-guest/.module-common.o

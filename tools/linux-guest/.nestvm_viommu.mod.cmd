@@ -1,1 +1,0 @@
-savedcmd_/work/main/tools/linux-guest/nestvm_viommu.mod := printf '%s\n'   main.o request.o endpoint.o domain.o pgtable.o event.o | awk '!x[$$0]++ { print("/work/main/tools/linux-guest/"$$0) }' > /work/main/tools/linux-guest/nestvm_viommu.mod
