@@ -4,8 +4,19 @@
 #                    ends the scenario with a failure
 #   need_asan        sets $vmm to the ASan/UBSan nestvm where there is one, else nestvm
 #   $bin             the directory nestvm runs from
+#   wait_for FILE RE SECONDS  waits until FILE has a match of RE (grep -E; partial lines too)
 fail=0
 bin=$(dirname "$(command -v nestvm)")
+
+wait_for() {
+	local i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
 
 check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
 
@@ -51,6 +62,10 @@ guest_initrd() {
 	cat "$NESTVM_GUEST/initramfs.cpio.gz" "$@" "$dir/script.cpio.gz" >"$out"
 	rm -rf "$dir"
 }
+
+# dstat NAME TEXT: the value of NAME in our guest driver's stats (a line "stats ..." of
+# /sys/class/iommu/*/nestvm/stats that the guest echoed) within TEXT.
+dstat() { echo "$2" | grep "^stats " | sed -n "s/.* $1 \([0-9]*\).*/\1/p" | head -n 1; }
 
 # vstat NAME TEXT: the value of NAME in nestvm's counters line (--viommu-stats) within TEXT.
 vstat() { echo "$2" | sed -n "s/^nestvm: viommu: .* $1 \([0-9]*\).*/\1/p; s/^nestvm: viommu: $1 \([0-9]*\).*/\1/p" | head -n 1; }

@@ -1,8 +1,9 @@
 # needs: kvm guests
 # --console virtio: stdin and stdout go through a virtio-console (hvc0) instead of the UART;
 # a shell on hvc0 runs what we type, with the device behind the virtio-iommu. We type only
-# once the shell has printed its banner: bytes that arrive before the guest's driver posted
+# once the shell has printed its prompt: bytes that arrive before the guest's driver posted
 # receive buffers are dropped (and counted), as on a real console.
+. "$(dirname "$0")/../lib.sh"
 set -u
 fifo=$(mktemp -u) log=$(mktemp)
 mkfifo "$fifo"
@@ -10,10 +11,9 @@ timeout 120 nestvm run -k "$NESTVM_GUEST/bzImage" -i "$NESTVM_GUEST/initramfs.cp
 	--viommu --console virtio -p "console=ttyS0 console=hvc0 quiet" <"$fifo" >"$log" 2>&1 &
 pid=$!
 exec 3>"$fifo"
-for i in $(seq 1 180); do grep -q "Enter 'help'" "$log" && break; sleep 0.5; done
-sleep 1
+wait_for "$log" '^/ # ' 90 || echo "# no shell prompt in 90 s"
 printf 'echo typed-on-hvc-$((6*7)) $(readlink /proc/self/fd/0)\n' >&3
-for i in $(seq 1 60); do grep -q '^typed-on-hvc-42' "$log" && break; sleep 0.5; done
+wait_for "$log" '^typed-on-hvc-42' 30
 printf '\001x' >&3
 wait $pid
 rc=$?
@@ -21,7 +21,6 @@ exec 3>&-
 out=$(tr -d '\r' <"$log")
 rm -f "$fifo" "$log"
 echo "$out" | grep typed-on
-fail=0
 echo "$out" | grep -q '^typed-on-hvc-42 /dev/hvc0' || { echo "not ok - nothing typed ran on hvc0"; echo "$out" | tail -n 8; fail=1; }
 [ $rc -eq 130 ] || { echo "not ok - Ctrl-A x gave status $rc, want 130"; fail=1; }
 [ $fail -eq 0 ] && echo "ok - typed input ran in a shell on hvc0"
