@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "viommu_invalq.h"
+#include "viommu_virtio.h"
+#include "vmm/fault_inject.h"
 
 #define TAIL_LEN sizeof(struct virtio_iommu_req_tail)
 
@@ -96,6 +98,10 @@ unsigned int viommu_invalq_pop(struct viommu_virtio *dev, struct viommu_invalq_b
 	b->reset_count = virtio_mmio_reset_count(&dev->mmio);
 	if (!q || !(dev->mmio.status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return 0;
+	if (fault_inject(FAULT_VIOMMU_NEEDS_RESET)) {
+		viommu_virtio_fail(dev);
+		return 0;
+	}
 	if (max > VIOMMU_INVALQ_BATCH_MAX)
 		max = VIOMMU_INVALQ_BATCH_MAX;
 	while (b->n < max && virtq_pop(q, &b->scratch) == 1)

@@ -18,6 +18,7 @@
 
 #define PAGE_4K 0x1000ULL
 #define MAX_FORMATS 4
+#define VIOMMU_FORMAT_UNKNOWN 0x7fff /* no format has this number */
 #define INVAL_RUN_MAX 64 /* entries per backend call */
 
 /* The formats @ep's table backend offers it. */
@@ -310,7 +311,14 @@ long viommu_probe_table_formats(const struct viommu *v, const struct viommu_endp
 {
 	struct viommu_table_format f[MAX_FORMATS];
 	unsigned int n = endpoint_formats(v, ep, f);
+	int broken = fault_inject(FAULT_VIOMMU_TABLE_FORMAT);
 	size_t used = 0;
+
+	/* Test-only: a device that offers ATTACH_TABLE but no format, or one nobody knows. */
+	if (broken == -ENOENT)
+		n = 0;
+	for (unsigned int i = 0; broken && i < n; i++)
+		f[i].format = VIOMMU_FORMAT_UNKNOWN;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct virtio_iommu_probe_table_format p = { 0 };

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/fault_inject.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
 #include "viommu_invalq.h"
@@ -93,6 +94,24 @@ static void features_accepted(struct virtio_mmio_dev *dev, uint64_t features)
 	viommu_set_features(to_viommu(dev)->model, features);
 }
 
+/*
+ * Test-only (NESTVM_FAULT viommu_needs_reset): the device meets an error it cannot recover
+ * from. It asks for a reset and answers nothing on its request queues until it gets one.
+ */
+void viommu_virtio_fail(struct viommu_virtio *v)
+{
+	static const unsigned int queues[] = { REQUESTQ, VIRTIO_IOMMU_INVALQ };
+
+	pr_warn("virtio-iommu: injected failure: the device needs a reset and serves no queue");
+	for (unsigned int i = 0; i < ARRAY_SIZE(queues); i++) {
+		struct virtq *q = virtio_mmio_queue(&v->mmio, queues[i]);
+
+		if (q)
+			q->broken = true;
+	}
+	virtio_mmio_needs_reset(&v->mmio);
+}
+
 /* The invalq without a thread of its own: batches on the kicking thread, lock held. */
 static void invalq_inline(struct viommu_virtio *v)
 {
@@ -135,6 +154,10 @@ static void queue_notify(struct virtio_mmio_dev *dev, unsigned int queue)
 	}
 	if (queue == EVENTQ) {
 		deliver_faults(v);
+		return;
+	}
+	if (fault_inject(FAULT_VIOMMU_NEEDS_RESET)) {
+		viommu_virtio_fail(v);
 		return;
 	}
 	while (virtq_pop(q, &v->req) == 1) {

@@ -35,5 +35,7 @@ void viommu_virtio_destroy(struct viommu_virtio *dev);
  * ioeventfd) is forwarded to @fd, the invalq thread's notify eventfd; -1 serves it inline.
  */
 void viommu_virtio_set_invalq_fd(struct viommu_virtio *dev, int fd);
+/* Test-only: the device asks for a reset and stops serving its request queues; lock held. */
+void viommu_virtio_fail(struct viommu_virtio *dev);
 
 #endif

@@ -27,6 +27,8 @@ const char *const fault_op_names[FAULT_NOPS] = {
 	[FAULT_INVALQ_ENTER] = "invalq_enter",
 	[FAULT_VIOMMU_ATTACH_TABLE] = "viommu_attach_table",
 	[FAULT_VIOMMU_INVALIDATE] = "viommu_invalidate",
+	[FAULT_VIOMMU_TABLE_FORMAT] = "viommu_table_format",
+	[FAULT_VIOMMU_NEEDS_RESET] = "viommu_needs_reset",
 };
 
 struct fault_rule {

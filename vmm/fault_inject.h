@@ -36,6 +36,10 @@ enum fault_op {
 	FAULT_INVALQ_ENTER, /* the invalq thread's io_uring_enter (its wait) */
 	FAULT_VIOMMU_ATTACH_TABLE, /* the model refuses a valid ATTACH_TABLE (its errno's status) */
 	FAULT_VIOMMU_INVALIDATE, /* the model fails a valid INVALIDATE: IOERR */
+	/* PROBE's TABLE_FORMAT: ENOENT leaves it out, any other errno names an unknown format */
+	FAULT_VIOMMU_TABLE_FORMAT,
+	/* a request queue's notify: the device sets DEVICE_NEEDS_RESET and serves no queue */
+	FAULT_VIOMMU_NEEDS_RESET,
 	FAULT_NOPS
 };
 

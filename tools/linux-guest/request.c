@@ -130,6 +130,11 @@ int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len
 			if (atomic_read_acquire(&p->state) == REQ_DONE)
 				break;
 		}
+		if (READ_ONCE(q->broken) &&
+		    atomic_cmpxchg(&p->state, REQ_PENDING, REQ_ABANDONED) == REQ_PENDING) {
+			ret = -EIO; /* the device asked for a reset: no answer will come */
+			goto out;
+		}
 		if (ktime_after(ktime_get(), deadline) &&
 		    atomic_cmpxchg(&p->state, REQ_PENDING, REQ_ABANDONED) == REQ_PENDING) {
 			WRITE_ONCE(q->broken, true);

@@ -37,7 +37,6 @@ for mode in strict lazy; do
 	rc=$?
 	echo "$out" | grep -E '^(group|copy|rng|stats|nestvm: viommu:)|nestvm_viommu|fault|viommu' | grep -v 'pr_debug' | head -40
 	stats=$(echo "$out" | grep '^stats ')
-	nstat() { echo "$stats" | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 	check '[ $rc -eq 0 ]' "$mode: nestvm exits 0 (got $rc)"
 	check 'echo "$out" | grep -q "nestvm_viommu: table mode"' "$mode: nestvm_viommu binds the virtio-iommu in table mode"
 	check '! echo "$out" | grep -q "virtio_iommu virtio"' "$mode: Linux's own driver stayed out"
@@ -47,17 +46,17 @@ for mode in strict lazy; do
 	check 'echo "$out" | grep -q "^copy $want"' "$mode: the 64 MiB O_DIRECT copy reads back with the source's checksum"
 	check '[ "$(tail -c 67108864 $img | sha256sum | cut -d" " -f1)" = "$want" ]' "$mode: the copy reached the image file"
 	check 'echo "$out" | grep -qE "^rng [0-9a-f]{16}"' "$mode: the guest reads /dev/hwrng"
-	check '[ "$(nstat ATTACH_TABLE)" -ge 2 ] 2>/dev/null' "$mode: the driver sent ATTACH_TABLEs ($(nstat ATTACH_TABLE))"
-	check '[ "$(nstat MAP)" = 0 ] && [ "$(nstat UNMAP)" = 0 ]' "$mode: and no MAP ($(nstat MAP)) or UNMAP ($(nstat UNMAP))"
+	check '[ "$(dstat ATTACH_TABLE "$stats")" -ge 2 ] 2>/dev/null' "$mode: the driver sent ATTACH_TABLEs ($(dstat ATTACH_TABLE "$stats"))"
+	check '[ "$(dstat MAP "$stats")" = 0 ] && [ "$(dstat UNMAP "$stats")" = 0 ]' "$mode: and no MAP ($(dstat MAP "$stats")) or UNMAP ($(dstat UNMAP "$stats"))"
 	if [ $mode = strict ]; then
-		check '[ "$(nstat INVALIDATE_RANGE)" -gt 100 ] 2>/dev/null' "strict: every unmap's sync is an INVALIDATE RANGE ($(nstat INVALIDATE_RANGE))"
+		check '[ "$(dstat INVALIDATE_RANGE "$stats")" -gt 100 ] 2>/dev/null' "strict: every unmap's sync is an INVALIDATE RANGE ($(dstat INVALIDATE_RANGE "$stats"))"
 	else
-		check '[ "$(nstat INVALIDATE_DOMAIN)" -gt 0 ] 2>/dev/null' "lazy: the flush queue sends INVALIDATE DOMAIN ($(nstat INVALIDATE_DOMAIN), RANGE $(nstat INVALIDATE_RANGE))"
+		check '[ "$(dstat INVALIDATE_DOMAIN "$stats")" -gt 0 ] 2>/dev/null' "lazy: the flush queue sends INVALIDATE DOMAIN ($(dstat INVALIDATE_DOMAIN "$stats"), RANGE $(dstat INVALIDATE_RANGE "$stats"))"
 	fi
-	check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "$mode: no request failed, no fault"
-	check '[ "$(vstat MAP "$out")" = 0 ] && [ "$(vstat UNMAP "$out")" = 0 ] && [ "$(vstat ATTACH_TABLE "$out")" = "$(nstat ATTACH_TABLE)" ]' \
+	check '[ "$(dstat errors "$stats")" = 0 ] && [ "$(dstat faults "$stats")" = 0 ]' "$mode: no request failed, no fault"
+	check '[ "$(vstat MAP "$out")" = 0 ] && [ "$(vstat UNMAP "$out")" = 0 ] && [ "$(vstat ATTACH_TABLE "$out")" = "$(dstat ATTACH_TABLE "$stats")" ]' \
 		"$mode: nestvm saw $(vstat ATTACH_TABLE "$out") ATTACH_TABLEs and no MAP ($(vstat MAP "$out")) or UNMAP ($(vstat UNMAP "$out"))"
-	check '[ "$(vstat INVALIDATE_INVALQ "$out")" -gt 0 ] 2>/dev/null && [ "$(vstat INVALIDATE "$out")" -ge $(($(nstat INVALIDATE_RANGE) + $(nstat INVALIDATE_DOMAIN))) ]' \
+	check '[ "$(vstat INVALIDATE_INVALQ "$out")" -gt 0 ] 2>/dev/null && [ "$(vstat INVALIDATE "$out")" -ge $(($(dstat INVALIDATE_RANGE "$stats") + $(dstat INVALIDATE_DOMAIN "$stats"))) ]' \
 		"$mode: and every INVALIDATE the driver counted (more come at shutdown), on the invalq ($(vstat INVALIDATE_INVALQ "$out") in $(vstat INVALQ_BATCHES "$out") batches)"
 done
 rm -f "$img" "$orig" "$initrd"

@@ -25,15 +25,14 @@ out=$(timeout 600 nestvm run -k "$moddir/vmlinuz" -i "$initrd" -m 512M --viommu 
 rc=$?
 echo "$out" | grep -E '^(kernel|group|copy|stats|nestvm:)|nestvm_viommu|virtio_blk|fault' | head -30
 stats=$(echo "$out" | grep '^stats ')
-nstat() { echo "$stats" | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 check '[ $rc -eq 0 ]' "nestvm exits 0 (got $rc)"
 check 'echo "$out" | grep -q "^kernel $(cat $moddir/version)"' "the guest runs Debian's kernel $(cat $moddir/version)"
 check 'echo "$out" | grep -q "nestvm_viommu: table mode"' "nestvm_viommu binds the virtio-iommu in table mode"
 check 'echo "$out" | grep -q "^group .* DMA LNRO0005"' "the disk sits in an IOMMU group with a DMA domain"
 check 'echo "$out" | grep -q "^copy $want"' "the 16 MiB O_DIRECT copy reads back with the source's checksum"
-check '[ "$(nstat ATTACH_TABLE)" -ge 1 ] 2>/dev/null && [ "$(nstat MAP)" = 0 ]' \
-	"ATTACH_TABLE ($(nstat ATTACH_TABLE)), no MAP ($(nstat MAP)), INVALIDATE RANGE $(nstat INVALIDATE_RANGE)"
-check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "no request failed, no fault"
+check '[ "$(dstat ATTACH_TABLE "$stats")" -ge 1 ] 2>/dev/null && [ "$(dstat MAP "$stats")" = 0 ]' \
+	"ATTACH_TABLE ($(dstat ATTACH_TABLE "$stats")), no MAP ($(dstat MAP "$stats")), INVALIDATE RANGE $(dstat INVALIDATE_RANGE "$stats")"
+check '[ "$(dstat errors "$stats")" = 0 ] && [ "$(dstat faults "$stats")" = 0 ]' "no request failed, no fault"
 check '[ "$(vstat ATTACH_TABLE "$out")" -ge 1 ] 2>/dev/null && [ "$(vstat MAP "$out")" = 0 ]' \
 	"nestvm saw the same: ATTACH_TABLE $(vstat ATTACH_TABLE "$out"), MAP $(vstat MAP "$out"), INVALIDATE $(vstat INVALIDATE "$out")"
 rm -f "$img" "$initrd"

@@ -49,7 +49,6 @@ rc=$?
 wait $flood 2>/dev/null
 grep -E 'packets transmitted|round-trip|guest:|stats|nestvm:|nestvm_viommu|fault' "$log"
 stats=$(grep '^stats ' "$log")
-nstat() { echo "$stats" | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 faults=$(cat /tmp/flood-faults 2>/dev/null || echo unknown)
 check '[ $rc -eq 0 ]' "nestvm powers off with status 0 (got $rc)"
 check "grep -q 'nestvm_viommu: table mode' \"\$log\"" "nestvm_viommu binds the virtio-iommu in table mode"
@@ -58,11 +57,11 @@ check "grep -q '$pings packets transmitted, $pings packets received, 0% packet l
 	"$pings of $pings pings through the passthrough NIC"
 check "grep -q 'guest: flood over' \"\$log\" && grep -qE '^5 packets transmitted, [1-5] packets received' \"\$log\"" \
 	"after the flood the NIC still works"
-check '[ "$(nstat ATTACH_TABLE)" -ge 1 ] 2>/dev/null && [ "$(nstat MAP)" = 0 ] && [ "$(nstat UNMAP)" = 0 ]' \
-	"ATTACH_TABLE ($(nstat ATTACH_TABLE)), no MAP ($(nstat MAP)) or UNMAP ($(nstat UNMAP))"
-check '[ "$(nstat INVALIDATE_RANGE)" -gt 4000 ] 2>/dev/null' \
-	"the guest invalidated all along: $(nstat INVALIDATE_RANGE) INVALIDATE RANGE"
-check '[ "$(nstat errors)" = 0 ] && [ "$(nstat faults)" = 0 ]' "no request failed, no fault event"
+check '[ "$(dstat ATTACH_TABLE "$stats")" -ge 1 ] 2>/dev/null && [ "$(dstat MAP "$stats")" = 0 ] && [ "$(dstat UNMAP "$stats")" = 0 ]' \
+	"ATTACH_TABLE ($(dstat ATTACH_TABLE "$stats")), no MAP ($(dstat MAP "$stats")) or UNMAP ($(dstat UNMAP "$stats"))"
+check '[ "$(dstat INVALIDATE_RANGE "$stats")" -gt 4000 ] 2>/dev/null' \
+	"the guest invalidated all along: $(dstat INVALIDATE_RANGE "$stats") INVALIDATE RANGE"
+check '[ "$(dstat errors "$stats")" = 0 ] && [ "$(dstat faults "$stats")" = 0 ]' "no request failed, no fault event"
 all=$(cat "$log")
 check '[ "$(vstat MAP "$all")" = 0 ] && [ "$(vstat SHADOW_IOAS_MAP "$all")" -gt 1000 ] 2>/dev/null' \
 	"nestvm: no MAP ($(vstat MAP "$all")); the shadow moved $(vstat SHADOW_IOAS_MAP "$all") IOAS maps and $(vstat SHADOW_IOAS_UNMAP "$all") unmaps for $(vstat INVALIDATE "$all") INVALIDATEs"
