@@ -231,8 +231,7 @@ static void nvi_remove(struct virtio_device *vdev)
 /*
  * A configuration interrupt. Nothing in the configuration may change under a running driver,
  * but a device that met an error it cannot recover from sets DEVICE_NEEDS_RESET and signals
- * it the same way: it serves no request until reset. Requests fail fast from then on (a
- * waiter gives up at once), so nothing hangs; unbinding and binding the driver resets it.
+ * it the same way: it serves no request until reset (request.c).
  */
 static void nvi_config_changed(struct virtio_device *vdev)
 {
@@ -242,11 +241,7 @@ static void nvi_config_changed(struct virtio_device *vdev)
 		dev_warn(&vdev->dev, "configuration changed by the device; ignored\n");
 		return;
 	}
-	WRITE_ONCE(nvi->requestq.broken, true);
-	if (nvi->invalq.vq)
-		WRITE_ONCE(nvi->invalq.broken, true);
-	dev_err(&vdev->dev, "the device needs a reset: its requests fail from now on (unbind and "
-			    "bind the driver to reset it)\n");
+	nvi_device_needs_reset(nvi);
 }
 
 static int nvi_validate(struct virtio_device *vdev)

@@ -26,7 +26,7 @@
 struct nvi_queue {
 	struct virtqueue *vq;
 	spinlock_t lock; /* the ring: add, kick and harvest of used buffers */
-	bool broken; /* a request timed out: the device is gone, fail fast */
+	bool broken; /* timed out, or the device needs a reset: fail fast */
 	const char *name;
 };
 
@@ -66,6 +66,7 @@ struct nvi_dev {
 	bool tables; /* ATTACH_TABLE negotiated */
 	bool bypass_flag; /* BYPASS_CONFIG negotiated: identity through ATTACH_F_BYPASS */
 	bool mmio_flag;
+	atomic_t needs_reset; /* the device asked for a reset: every request fails at once */
 
 	atomic64_t stats[NVI_NR_STATS];
 
@@ -121,6 +122,7 @@ extern struct iommu_domain nvi_identity_domain, nvi_blocked_domain;
 
 /* request.c */
 void nvi_queue_init(struct nvi_queue *q, struct virtqueue *vq, const char *name);
+void nvi_device_needs_reset(struct nvi_dev *nvi);
 int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len, size_t in_len);
 int nvi_status_to_errno(u8 status);
 

@@ -13,6 +13,7 @@
 #include <linux/ktime.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/virtio_config.h>
 
 #include "nvi.h"
 
@@ -56,6 +57,26 @@ int nvi_status_to_errno(u8 status)
 	default:
 		return -EIO;
 	}
+}
+
+/*
+ * The device set DEVICE_NEEDS_RESET: it serves no request until reset. Said once, from the
+ * configuration interrupt or from a waiter that read the status (its CPU may be the one the
+ * interrupt needs); every request fails at once from then on.
+ */
+void nvi_device_needs_reset(struct nvi_dev *nvi)
+{
+	WRITE_ONCE(nvi->requestq.broken, true);
+	WRITE_ONCE(nvi->invalq.broken, true);
+	if (atomic_xchg(&nvi->needs_reset, 1))
+		return;
+	dev_err(nvi->dev, "the device needs a reset: its requests fail from now on (unbind and "
+			  "bind the driver to reset it)\n");
+}
+
+static bool device_needs_reset(struct nvi_dev *nvi)
+{
+	return nvi->vdev->config->get_status(nvi->vdev) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
 /* Marks every used buffer done; called with q->lock held. */
@@ -105,6 +126,7 @@ static int add_and_kick(struct nvi_queue *q, struct nvi_pending *p, size_t out_l
 int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len, size_t in_len)
 {
 	ktime_t deadline = ktime_add_ms(ktime_get(), NVI_TIMEOUT_MS);
+	ktime_t status_check = ktime_add_ms(ktime_get(), 1);
 	struct virtio_iommu_req_tail *tail;
 	struct nvi_pending *p;
 	unsigned long flags;
@@ -129,6 +151,12 @@ int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len
 			spin_unlock_irqrestore(&q->lock, flags);
 			if (atomic_read_acquire(&p->state) == REQ_DONE)
 				break;
+		}
+		/* A slow answer: does the device still serve? (an MMIO read: once a ms) */
+		if (ktime_after(ktime_get(), status_check)) {
+			if (device_needs_reset(nvi))
+				nvi_device_needs_reset(nvi);
+			status_check = ktime_add_ms(ktime_get(), 1);
 		}
 		if (READ_ONCE(q->broken) &&
 		    atomic_cmpxchg(&p->state, REQ_PENDING, REQ_ABANDONED) == REQ_PENDING) {
