@@ -23,6 +23,13 @@ const char cli_help_text[] =
     "           initramfs (from the host's busybox-static) with a shell\n"
     "  probe    report what this host offers nestvm: KVM, iommufd, nesting (on the iommufd\n"
     "           selftest mock when the kernel has it), and VFIO device cdevs with their IOMMU\n"
+    "  kconfig  print the Linux config fragment a guest kernel needs for every nestvm\n"
+    "           feature, in the format of scripts/kconfig/merge_config.sh\n"
+    "  kconfig --check FILE\n"
+    "           read a kernel's .config and print each option it lacks, with the nestvm\n"
+    "           feature that needs it; =m counts (the feature then needs an --initrd that\n"
+    "           loads the module), but not for the consoles (ttyS0, hvc0): they must be =y.\n"
+    "           Status 0: nothing missing; 1: something missing, or FILE unreadable\n"
     "  help     this text (also -h, --help)\n"
     "  version  the version (also --version)\n"
     "\n"
@@ -330,15 +337,43 @@ static int parse_run(int argc, char **argv, struct vm_opts *o, char *err, size_t
 	return 0;
 }
 
+/* kconfig's arguments (argv[0] is "kconfig"): nothing, or --check FILE. */
+static int parse_kconfig(int argc, char **argv, struct vm_opts *o, char *err, size_t errlen)
+{
+	if (argc == 1)
+		return 0;
+	if (strcmp(argv[1], "--check"))
+		return errmsg(err, errlen, -EINVAL,
+			      argv[1][0] == '-'
+				  ? "kconfig: unknown option %s; see nestvm --help"
+				  : "kconfig: unexpected argument '%s'; see nestvm --help",
+			      argv[1]);
+	if (argc == 2 || !argv[2][0])
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "kconfig --check needs a file: nestvm kconfig --check PATH/TO/.config");
+	if (argc > 3)
+		return errmsg(err, errlen, -EINVAL,
+			      "kconfig --check takes one file (got '%s' too); see nestvm --help",
+			      argv[3]);
+	o->kconfig_check = argv[2];
+	return 0;
+}
+
 /* The commands, as argv[1]; each needs a mention in cli_help_text (test_cli.c checks). */
 static const struct {
 	const char *name;
 	enum cli_command cmd;
 } commands[] = {
-	{ "run", CLI_RUN },	      { "probe", CLI_PROBE },
-	{ "help", CLI_HELP },	      { "-h", CLI_HELP },
-	{ "--help", CLI_HELP },	      { "version", CLI_VERSION },
-	{ "--version", CLI_VERSION }, { "--seccomp-list", CLI_SECCOMP_LIST },
+	{ "run", CLI_RUN },
+	{ "probe", CLI_PROBE },
+	{ "kconfig", CLI_KCONFIG },
+	{ "help", CLI_HELP },
+	{ "-h", CLI_HELP },
+	{ "--help", CLI_HELP },
+	{ "version", CLI_VERSION },
+	{ "--version", CLI_VERSION },
+	{ "--seccomp-list", CLI_SECCOMP_LIST },
 };
 
 const char *cli_command_name(unsigned int i)
@@ -362,8 +397,9 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts
 	for (i = 0; cli_command_name(i) && strcmp(verb, cli_command_name(i)); i++)
 		;
 	if (!cli_command_name(i))
-		return errmsg(err, errlen, -EINVAL,
-			      "unknown command '%s'; commands are run, probe, help, version", verb);
+		return errmsg(
+		    err, errlen, -EINVAL,
+		    "unknown command '%s'; commands are run, probe, kconfig, help, version", verb);
 	*cmd = commands[i].cmd;
 	switch (*cmd) {
 	case CLI_SECCOMP_LIST:
@@ -376,6 +412,8 @@ int cli_parse(int argc, char **argv, enum cli_command *cmd, struct vm_opts *opts
 			return errmsg(err, errlen, -EINVAL, "probe takes no arguments (got '%s')",
 				      argv[2]);
 		break;
+	case CLI_KCONFIG:
+		return parse_kconfig(argc - 1, argv + 1, opts, err, errlen);
 	case CLI_RUN:
 		return parse_run(argc - 1, argv + 1, opts, err, errlen);
 	default:

@@ -19,6 +19,7 @@ enum cli_command {
 	CLI_VERSION,
 	CLI_RUN,
 	CLI_PROBE,
+	CLI_KCONFIG, /* kconfig [--check FILE]: the guest kernel's config fragment, or a check */
 	CLI_SECCOMP_LIST, /* --seccomp-list: print the syscall allowlists, exit 0 */
 };
 
@@ -53,6 +54,7 @@ struct vm_opts {
 	bool virtio_cmdline;
 	bool no_seccomp;
 	int seccomp_selftest; /* a thread kind that calls a forbidden syscall, or -1 */
+	const char *kconfig_check; /* not run's: the FILE of `kconfig --check FILE`, or NULL */
 };
 
 /*

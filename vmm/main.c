@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "fault_inject.h"
+#include "kconfig.h"
 #include "log.h"
 #include "machine.h"
 #include "probe.h"
@@ -27,6 +28,19 @@ static int cmd_run(const struct vm_opts *o)
 		return EXIT_ERROR;
 	}
 	return machine_run(o);
+}
+
+/* kconfig: the fragment (0), or the check: 0 nothing missing, 1 something, or an error. */
+static int cmd_kconfig(const char *check)
+{
+	char err[512];
+	int ret;
+
+	ret = check ? kconfig_check(check, stdout, err, sizeof(err))
+		    : kconfig_print(stdout, err, sizeof(err));
+	if (ret < 0)
+		pr_err("%s", err);
+	return ret ? EXIT_ERROR : 0;
 }
 
 int main(int argc, char **argv)
@@ -54,6 +68,8 @@ int main(int argc, char **argv)
 		return 0;
 	case CLI_PROBE:
 		return probe_host();
+	case CLI_KCONFIG:
+		return cmd_kconfig(opts.kconfig_check);
 	case CLI_SECCOMP_LIST:
 		seccomp_print_rules();
 		return 0;

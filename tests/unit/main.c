@@ -8,6 +8,7 @@ int main(void)
 	SRunner *sr = srunner_create(cli_suite());
 	int failed;
 
+	srunner_add_suite(sr, kconfig_suite());
 	srunner_add_suite(sr, kvm_suite());
 	srunner_add_suite(sr, vfio_sysfs_suite());
 	srunner_add_suite(sr, acpi_suite());

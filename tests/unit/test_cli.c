@@ -57,7 +57,34 @@ START_TEST(commands)
 	ck_assert_int_eq(cmd, CLI_SECCOMP_LIST);
 	ck_assert_int_eq(PARSE("--seccomp-list", "main"), -EINVAL);
 	ck_assert_int_eq(PARSE("boot"), -EINVAL);
-	ck_assert_str_eq(err, "unknown command 'boot'; commands are run, probe, help, version");
+	ck_assert_str_eq(err,
+			 "unknown command 'boot'; commands are run, probe, kconfig, help, version");
+}
+END_TEST
+
+START_TEST(kconfig_args)
+{
+	ck_assert_int_eq(PARSE("kconfig"), 0);
+	ck_assert_int_eq(cmd, CLI_KCONFIG);
+	ck_assert_ptr_null(opts.kconfig_check);
+	ck_assert_int_eq(PARSE("kconfig", "--check", "linux/.config"), 0);
+	ck_assert_int_eq(cmd, CLI_KCONFIG);
+	ck_assert_str_eq(opts.kconfig_check, "linux/.config");
+	ck_assert_int_eq(PARSE("kconfig", "--check"), -EINVAL);
+	ck_assert_str_eq(err,
+			 "kconfig --check needs a file: nestvm kconfig --check PATH/TO/.config");
+	ck_assert_int_eq(PARSE("kconfig", "--check", ""), -EINVAL);
+	ck_assert_str_eq(err,
+			 "kconfig --check needs a file: nestvm kconfig --check PATH/TO/.config");
+	ck_assert_int_eq(PARSE("kconfig", "--check", "a", "b"), -EINVAL);
+	ck_assert_str_eq(err, "kconfig --check takes one file (got 'b' too); see nestvm --help");
+	ck_assert_int_eq(PARSE("kconfig", "--check=a"), -EINVAL);
+	ck_assert_str_eq(err, "kconfig: unknown option --check=a; see nestvm --help");
+	ck_assert_int_eq(PARSE("kconfig", ".config"), -EINVAL);
+	ck_assert_str_eq(err, "kconfig: unexpected argument '.config'; see nestvm --help");
+	/* run's options are run's */
+	ck_assert_int_eq(PARSE("run", "-k", "k"), 0);
+	ck_assert_ptr_null(opts.kconfig_check);
 }
 END_TEST
 
@@ -327,6 +354,7 @@ Suite *cli_suite(void)
 
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, commands);
+	tcase_add_test(tc, kconfig_args);
 	tcase_add_test(tc, run_defaults);
 	tcase_add_test(tc, run_options);
 	tcase_add_test(tc, run_bad_input);

@@ -13,6 +13,7 @@ Suite *inval_race_suite(void);
 Suite *invalq_suite(void);
 Suite *ioas_suite(void);
 Suite *ioloop_suite(void);
+Suite *kconfig_suite(void);
 Suite *kvm_suite(void);
 Suite *msix_suite(void);
 Suite *memmap_suite(void);
