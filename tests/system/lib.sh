@@ -5,6 +5,7 @@
 #   need_asan        sets $vmm to the ASan/UBSan nestvm where there is one, else nestvm
 #   $bin             the directory nestvm runs from
 #   wait_for FILE RE SECONDS  waits until FILE has a match of RE (grep -E; partial lines too)
+#   shell_session LINE RE CMD...  types LINE into the guest shell CMD boots (see below)
 fail=0
 bin=$(dirname "$(command -v nestvm)")
 
@@ -16,6 +17,30 @@ wait_for() {
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# shell_session LINE RE CMD...: runs CMD (a nestvm run whose console is a guest shell) with
+# its stdin on a pipe. Once the shell's prompt is out it types LINE, waits for a line matching
+# RE, then sends Ctrl-A x. Sets $out (the console, CRs dropped) and $rc (CMD's status). Typing
+# waits for the prompt: bytes that reach a UART before the guest opened its tty are dropped
+# when the driver clears the FIFOs, as on real hardware.
+shell_session() {
+	local line=$1 re=$2 fifo log pid
+	shift 2
+	fifo=$(mktemp -u) log=$(mktemp)
+	mkfifo "$fifo"
+	"$@" <"$fifo" >"$log" 2>&1 &
+	pid=$!
+	exec 3>"$fifo"
+	wait_for "$log" '^/ # ' 90 || echo "# no shell prompt in 90 s"
+	printf '%s\n' "$line" >&3
+	wait_for "$log" "$re" 30
+	printf '\001x' >&3
+	wait $pid
+	rc=$?
+	exec 3>&-
+	out=$(tr -d '\r' <"$log")
+	rm -f "$fifo" "$log"
 }
 
 check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }
