@@ -38,7 +38,8 @@ enum fault_op {
 	FAULT_VIOMMU_INVALIDATE, /* the model fails a valid INVALIDATE: IOERR */
 	/* PROBE's TABLE_FORMAT: ENOENT leaves it out, any other errno names an unknown format */
 	FAULT_VIOMMU_TABLE_FORMAT,
-	/* a request queue's notify: the device sets DEVICE_NEEDS_RESET and serves no queue */
+	/* each time the device serves a request queue (a requestq notify, an invalq batch pop,
+	 * empty ones included): it sets DEVICE_NEEDS_RESET and serves no queue until reset */
 	FAULT_VIOMMU_NEEDS_RESET,
 	FAULT_NOPS
 };
