@@ -20,6 +20,7 @@
 #include "nic_test.h"
 #include "platform.h"
 #include "serial.h"
+#include "trap.h"
 #include "viommu_test.h"
 
 #define DEFAULT_ITERS 5000
@@ -32,6 +33,7 @@ void guest_main(uint32_t start_info)
 {
 	const char *cmdline = pvh_cmdline(start_info);
 
+	trap_init();
 	serial_printf("viommu-guest: cmdline \"%s\"\n", cmdline);
 	if (cmdline_starts_with(cmdline, "nested") ||
 	    (cmdline_starts_with(cmdline, "test") && cmdline_second_is(cmdline, "nested")))
@@ -43,6 +45,8 @@ void guest_main(uint32_t start_info)
 	else if (cmdline_starts_with(cmdline, "nic") || cmdline_starts_with(cmdline, "nic-plain"))
 		nic_test(cmdline_starts_with(cmdline, "nic"),
 			 cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP), NIC_IP, NIC_PEER);
+	else if (cmdline_starts_with(cmdline, "trap"))
+		__asm__ volatile("ud2"); /* shows what an exception prints */
 	else if (cmdline_starts_with(cmdline, "hostile"))
 		hostile_test(pvh_ram_end(start_info));
 	else if (cmdline_starts_with(cmdline, "test"))
@@ -57,6 +61,6 @@ void guest_main(uint32_t start_info)
 		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
 			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\", "
 			    "\"nic-flood [ep=ID] [secs=N] [control=1]\", "
-			    "\"bench-inval [iters=N] [ep=ID]\", \"hostile\"\n");
+			    "\"bench-inval [iters=N] [ep=ID]\", \"hostile\", \"trap\"\n");
 	poweroff();
 }

@@ -6,6 +6,8 @@
 #   $bin             the directory nestvm runs from
 #   wait_for FILE RE SECONDS  waits until FILE has a match of RE (grep -E; partial lines too)
 #   shell_session LINE RE CMD...  types LINE into the guest shell CMD boots (see below)
+#   vmm_says RC TEXT  when RC is not 0, prints what nestvm itself logged in TEXT (its last 20
+#                    "nestvm:" lines): why it stopped, where a guest's vCPU was
 fail=0
 bin=$(dirname "$(command -v nestvm)")
 
@@ -41,6 +43,12 @@ shell_session() {
 	exec 3>&-
 	out=$(tr -d '\r' <"$log")
 	rm -f "$fifo" "$log"
+}
+
+vmm_says() {
+	[ "$1" -eq 0 ] && return 0
+	echo "# nestvm exited $1; what it logged:"
+	echo "$2" | grep '^nestvm: ' | tail -n 20 | sed 's/^/  /'
 }
 
 check() { if eval "$1"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi; }

@@ -55,6 +55,7 @@ out=$(tr -d '\r' <"$log")
 echo "$out" | grep -E '^(ok|not ok|summary|# (flood|idle|invalidating))' | sed 's/^/  guest: /'
 echo "$out" | grep '^flood-result' | sed 's/^/  guest: /'
 sed 's/^/  host: /' "$flog"
+vmm_says $rc "$out"
 check '[ $rc -eq 0 ]' "nestvm exits 0 (got $rc)"
 check 'echo "$out" | grep -q "nesting unavailable.*falling back to shadowing"' \
 	"nestvm shadows the guest's table (the host refuses nesting)"

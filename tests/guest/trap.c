@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The payload's exception handler (trap.h); the stubs are in trap_entry.S. */
+#include <stdint.h>
+
+#include "platform.h"
+#include "serial.h"
+#include "trap.h"
+
+#define TRAP_VECTORS 32
+#define TRAP_STUB_SIZE 16 /* trap_entry.S aligns each stub to this */
+#define KERNEL_CS 0x08 /* entry.S's GDT */
+#define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+
+struct idt_gate {
+	uint16_t offset_lo;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t offset_mid;
+	uint32_t offset_hi;
+	uint32_t zero;
+} __attribute__((packed));
+
+struct trap_frame {
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+extern const char trap_stubs[];
+static struct idt_gate idt[TRAP_VECTORS] __attribute__((aligned(16)));
+
+static const char *const names[TRAP_VECTORS] = {
+	[0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",	[4] = "#OF",  [5] = "#BR",
+	[6] = "#UD",  [7] = "#NM",  [8] = "#DF",  [10] = "#TS", [11] = "#NP", [12] = "#SS",
+	[13] = "#GP", [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM",
+	[20] = "#VE", [21] = "#CP", [29] = "#VC", [30] = "#SX",
+};
+
+void trap_report(const struct trap_frame *f);
+
+void trap_report(const struct trap_frame *f)
+{
+	uint64_t cr2;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	serial_printf(
+	    "not ok - the payload took %s (vector %llu) at rip %#llx: error code %#llx, "
+	    "cr2 %#llx, rsp %#llx\n",
+	    f->vector < TRAP_VECTORS && names[f->vector] ? names[f->vector] : "an exception",
+	    (unsigned long long)f->vector, (unsigned long long)f->rip, (unsigned long long)f->error,
+	    (unsigned long long)cr2, (unsigned long long)f->rsp);
+	poweroff();
+}
+
+void trap_init(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) desc = { sizeof(idt) - 1, (uint64_t)idt };
+
+	for (unsigned int v = 0; v < TRAP_VECTORS; v++) {
+		uint64_t at = (uint64_t)(trap_stubs + v * TRAP_STUB_SIZE);
+
+		idt[v] = (struct idt_gate){
+			.offset_lo = (uint16_t)at,
+			.selector = KERNEL_CS,
+			.type = GATE_INTERRUPT,
+			.offset_mid = (uint16_t)(at >> 16),
+			.offset_hi = (uint32_t)(at >> 32),
+		};
+	}
+	__asm__ volatile("lidt %0" : : "m"(desc));
+}
