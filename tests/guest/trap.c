@@ -8,8 +8,11 @@
 
 #define TRAP_VECTORS 32
 #define TRAP_STUB_SIZE 16 /* trap_entry.S aligns each stub to this */
-#define KERNEL_CS 0x08 /* entry.S's GDT */
+#define KERNEL_CS 0x08 /* as in entry.S's GDT */
+#define TSS_SEL 0x18
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define TSS_AVAILABLE 0x89 /* present, 64-bit TSS, not busy */
+#define TRAP_STACK_SIZE 16384
 
 struct idt_gate {
 	uint16_t offset_lo;
@@ -26,8 +29,29 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
 extern const char trap_stubs[];
 static struct idt_gate idt[TRAP_VECTORS] __attribute__((aligned(16)));
+static struct tss tss __attribute__((aligned(16)));
+/*
+ * Every exception runs on this stack (IST 1), whatever rsp was: a payload whose rsp went bad
+ * would otherwise fault again pushing the frame, and triple fault without a word.
+ */
+static uint8_t trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
+/* entry.S's code and data segments again, then the TSS (a 16-byte descriptor). */
+static uint64_t gdt[5] __attribute__((aligned(16))) = {
+	0,
+	0x00af9a000000ffffULL,
+	0x00cf92000000ffffULL,
+};
 
 static const char *const names[TRAP_VECTORS] = {
 	[0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",	[4] = "#OF",  [5] = "#BR",
@@ -52,19 +76,39 @@ void trap_report(const struct trap_frame *f)
 	poweroff();
 }
 
+struct table_desc {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static void load_tss(void)
+{
+	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	struct table_desc desc = { sizeof(gdt) - 1, (uint64_t)gdt };
+
+	tss.ist[0] = (uint64_t)(trap_stack + sizeof(trap_stack));
+	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+	gdt[TSS_SEL / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
+			   (uint64_t)TSS_AVAILABLE << 40 | (limit >> 16 & 0xf) << 48 |
+			   (base >> 24 & 0xff) << 56;
+	gdt[TSS_SEL / 8 + 1] = base >> 32;
+	/* The same selectors as before: the segment registers need no reload. */
+	__asm__ volatile("lgdt %0" : : "m"(desc));
+	__asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+}
+
 void trap_init(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) desc = { sizeof(idt) - 1, (uint64_t)idt };
+	struct table_desc desc = { sizeof(idt) - 1, (uint64_t)idt };
 
+	load_tss();
 	for (unsigned int v = 0; v < TRAP_VECTORS; v++) {
 		uint64_t at = (uint64_t)(trap_stubs + v * TRAP_STUB_SIZE);
 
 		idt[v] = (struct idt_gate){
 			.offset_lo = (uint16_t)at,
 			.selector = KERNEL_CS,
+			.ist = 1,
 			.type = GATE_INTERRUPT,
 			.offset_mid = (uint16_t)(at >> 16),
 			.offset_hi = (uint32_t)(at >> 32),
