@@ -41,7 +41,7 @@ void guest_main(uint32_t start_info)
 	else if (cmdline_starts_with(cmdline, "nic-flood"))
 		nic_flood(cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP),
 			  cmdline_u64(cmdline, "secs", NIC_FLOOD_SECS),
-			  cmdline_u64(cmdline, "control", 0));
+			  cmdline_u64(cmdline, "control", 0), cmdline_u64(cmdline, "viommu", 1));
 	else if (cmdline_starts_with(cmdline, "nic") || cmdline_starts_with(cmdline, "nic-plain"))
 		nic_test(cmdline_starts_with(cmdline, "nic"),
 			 cmdline_u64(cmdline, "ep", NIC_DEFAULT_EP), NIC_IP, NIC_PEER);
@@ -60,7 +60,7 @@ void guest_main(uint32_t start_info)
 	else
 		serial_puts("viommu-guest: usage: -p \"test\", \"bench [iters=N] [ep=ID]\" or "
 			    "\"nested [ep=ID]\", \"nic [ep=ID]\", \"nic-plain\", "
-			    "\"nic-flood [ep=ID] [secs=N] [control=1]\", "
+			    "\"nic-flood [ep=ID] [secs=N] [control=1] [viommu=0]\", "
 			    "\"bench-inval [iters=N] [ep=ID]\", \"hostile\", \"trap\"\n");
 	poweroff();
 }

@@ -372,7 +372,7 @@ static void check_phase(const struct phase *p)
 		  expected(p), MIN_FRAMES);
 }
 
-unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run)
+unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run, bool viommu)
 {
 	static struct phase first = { .name = "idle-before" }, during = { .name = "invalidating" },
 			    after = { .name = "idle-after" }, tail = { .name = "tail" };
@@ -388,7 +388,9 @@ unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run)
 		       E1000E_DEVICE))
 		return tap_summary();
 	e1000e_reset(&nic);
-	if (!attach(ep)) {
+	if (!viommu)
+		nic_iova = (uintptr_t)&blk.nic; /* no vIOMMU: nestvm maps guest RAM 1:1 */
+	else if (!attach(ep)) {
 		e1000e_reset(&nic);
 		return tap_summary();
 	}
@@ -402,7 +404,7 @@ unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run)
 		      (unsigned long long)ms / 1000, FLOOD_ETHERTYPE);
 	if (link && wait_flood()) {
 		run_phase(&first, ms, false);
-		run_phase(&during, ms, true);
+		run_phase(&during, ms, viommu);
 		run_phase(&after, ms, false);
 		/* Late frames of the last phase still count. */
 		run_phase(&tail, SETTLE_MS, false);
@@ -412,16 +414,21 @@ unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run)
 		check_phase(&first);
 		check_phase(&during);
 		check_phase(&after);
-		tap_check(!during.lost_request, "every INVALIDATE came back within %u ms",
-			  INVAL_MS);
-		tap_check(during.changes >= 2 * DOMAIN_EVERY && (control || during.domains >= 2) &&
-			      !during.bad,
-			  "invalidating: %u page INVALIDATEs and %u DOMAIN-wide ones, %u not OK",
-			  during.changes, during.domains, during.bad);
+		if (viommu) {
+			tap_check(!during.lost_request, "every INVALIDATE came back within %u ms",
+				  INVAL_MS);
+			tap_check(during.changes >= 2 * DOMAIN_EVERY &&
+				      (control || during.domains >= 2) && !during.bad,
+				  "invalidating: %u page INVALIDATEs and %u DOMAIN-wide ones, %u "
+				  "not OK",
+				  during.changes, during.domains, during.bad);
+		}
 	}
 	serial_puts("# flood: done\n");
 	/* No DMA in flight before the NIC leaves its table. */
 	e1000e_reset(&nic);
+	if (!viommu)
+		return tap_summary();
 	viommu_req_detach(&req, DOMAIN, ep);
 	tap_check(viommu_do(&dev, &req) == VIRTIO_IOMMU_S_OK, "DETACH of the NIC: OK");
 	return tap_summary();

@@ -17,12 +17,17 @@
 # NESTVM_FLOOD_CONTROL=1 makes it a control run: only the two pages away from the NIC's block
 # change, with RANGE INVALIDATEs alone; a shadow that widens only to whole merged areas already
 # passes that, which shows that the load alone does not fail these checks.
+# NESTVM_FLOOD_PLAIN=1 takes the vIOMMU away (no --viommu; the payload's viommu=0): the same
+# flood and NIC with nothing of nestvm's IOMMU code in the path, for telling a nestvm bug
+# from the test host's. Its invalidating phase changes nothing.
 set -u
 . "$(dirname "$0")/../lib.sh"
 bdf=${NESTVM_VFIO_BDF:-0000:00:03.0}
 secs=${NESTVM_FLOOD_SECS:-6} # per phase
 rate=${NESTVM_FLOOD_RATE:-2000} # frames per second
 control=${NESTVM_FLOOD_CONTROL:-0}
+plain=${NESTVM_FLOOD_PLAIN:-0}
+[ "$plain" = 1 ] && viommu= || viommu=--viommu
 
 need_payload
 
@@ -33,8 +38,8 @@ ip link set "$host_if" up
 log=$(mktemp)
 flog=$(mktemp)
 dmesg -c >/dev/null
-timeout $((3 * secs + 120)) nestvm run -k "$payload" -c 1 -m 64M --viommu --vfio "$bdf" \
-	-p "nic-flood secs=$secs control=$control" </dev/null >"$log" 2>&1 &
+timeout $((3 * secs + 120)) nestvm run -k "$payload" -c 1 -m 64M $viommu --vfio "$bdf" \
+	-p "nic-flood secs=$secs control=$control viommu=$((1 - plain))" </dev/null >"$log" 2>&1 &
 vm=$!
 # The flood starts once the guest has reset the NIC and set up its rings: whatever an earlier
 # owner left in the NIC never sees a frame.
@@ -57,8 +62,9 @@ echo "$out" | grep '^flood-result' | sed 's/^/  guest: /'
 sed 's/^/  host: /' "$flog"
 vmm_says $rc "$out"
 check '[ $rc -eq 0 ]' "nestvm exits 0 (got $rc)"
-check 'echo "$out" | grep -q "nesting unavailable.*falling back to shadowing"' \
-	"nestvm shadows the guest's table (the host refuses nesting)"
+[ "$plain" = 1 ] ||
+	check 'echo "$out" | grep -q "nesting unavailable.*falling back to shadowing"' \
+		"nestvm shadows the guest's table (the host refuses nesting)"
 check '[ $flood_rc -eq 0 ]' "the test host flooded the NIC (status $flood_rc)"
 check 'echo "$out" | grep -q "^summary: [1-9][0-9]* passed, 0 failed"' \
 	"every check in the guest passed (the flood arrived in each phase, every INVALIDATE OK)"
@@ -71,8 +77,9 @@ field() {
 }
 changes=$(field invalidating changes)
 domains=$(field invalidating domains)
-check '[ "$changes" -gt 0 ] && { [ "$domains" -gt 0 ] || [ "$control" = 1 ]; }' \
-	"the guest invalidated while flooded: $changes page INVALIDATEs, $domains DOMAIN-wide"
+[ "$plain" = 1 ] ||
+	check '[ "$changes" -gt 0 ] && { [ "$domains" -gt 0 ] || [ "$control" = 1 ]; }' \
+		"the guest invalidated while flooded: $changes page INVALIDATEs, $domains DOMAIN-wide"
 
 faults=$(dmesg | grep -ci 'dmar.*fault')
 dmesg | grep -i 'dmar.*fault' | head -n 3 | sed 's/^/  host: /'
