@@ -6,7 +6,7 @@
  *  - table mode: the device walks the domain's own table (ATTACH_TABLE). map writes entries
  *    and sends nothing, unless the device mirrors the table (caps CM), where the new range is
  *    invalidated as VT-d caching mode asks; unmap clears entries and the IOTLB sync sends
- *    one INVALIDATE RANGE LEAF on the invalq for the gathered range; flush_iotlb_all (the
+ *    one INVALIDATE RANGE LEAF for the gathered range (queue: see inval_queue); flush_iotlb_all (the
  *    lazy mode's flush queue) sends INVALIDATE DOMAIN.
  *  - MAP mode: every map and unmap is a MAP or UNMAP request. The same table records the
  *    mappings, for iova_to_phys and to replay them when the device forgot the domain (its
@@ -22,10 +22,17 @@
 /* The lower canonical half of a 4-level table: the upper one would need sign-extended IOVAs. */
 #define NVI_TABLE_IOVA_END ((1UL << 47) - 1)
 
-/* The invalq is the extension's fast path; the requestq serves INVALIDATE too (benchmarks). */
-static bool nvi_use_invalq = true;
-module_param_named(invalq, nvi_use_invalq, bool, 0444);
-MODULE_PARM_DESC(invalq, "Send INVALIDATEs on the invalq (default: yes); no: on the requestq");
+/*
+ * Where INVALIDATEs go. The requestq is served in the notifying vCPU's own exit: the lowest
+ * latency for a lone request. The invalq is served by the device's own thread, which batches
+ * what many CPUs send at once, but a lone request pays that thread's wake-up. So by default a
+ * request goes on the requestq when no other is in flight on either queue, else on the invalq.
+ */
+enum { NVI_INVALQ_NEVER, NVI_INVALQ_ALWAYS, NVI_INVALQ_BY_LOAD };
+static int nvi_invalq = NVI_INVALQ_BY_LOAD;
+module_param_named(invalq, nvi_invalq, int, 0444);
+MODULE_PARM_DESC(invalq, "Queue for INVALIDATEs: 0 the requestq, 1 the invalq, 2 (default) the "
+			 "requestq unless another request is in flight, then the invalq");
 
 static int send_attach(struct nvi_dev *nvi, u32 domain, u32 endpoint, u32 flags)
 {
@@ -95,11 +102,21 @@ static int send_unmap(struct nvi_domain *nd, unsigned long iova, size_t size)
 			sizeof(req.tail));
 }
 
+static struct nvi_queue *inval_queue(struct nvi_dev *nvi)
+{
+	if (!nvi->invalq.vq || nvi_invalq == NVI_INVALQ_NEVER)
+		return &nvi->requestq;
+	if (nvi_invalq == NVI_INVALQ_ALWAYS ||
+	    atomic_read(&nvi->requestq.inflight) + atomic_read(&nvi->invalq.inflight))
+		return &nvi->invalq;
+	return &nvi->requestq;
+}
+
 static int send_invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned long iova,
 			   size_t size)
 {
 	struct nvi_dev *nvi = nd->nvi;
-	struct nvi_queue *q = nvi->invalq.vq && nvi_use_invalq ? &nvi->invalq : &nvi->requestq;
+	struct nvi_queue *q = inval_queue(nvi);
 	struct virtio_iommu_req_invalidate req = {
 		.head.type = VIRTIO_IOMMU_T_INVALIDATE,
 		.domain = cpu_to_le32(nd->id),
@@ -110,6 +127,8 @@ static int send_invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned l
 	};
 
 	nvi_count(nvi, scope == VIRTIO_IOMMU_INVAL_S_RANGE ? NVI_INVAL_RANGE : NVI_INVAL_DOMAIN);
+	if (q == &nvi->invalq)
+		nvi_count(nvi, NVI_INVAL_ON_INVALQ);
 	return nvi_send(nvi, q, &req, sizeof(req) - sizeof(req.tail), sizeof(req.tail));
 }
 

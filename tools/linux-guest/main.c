@@ -66,6 +66,7 @@ static const char *const stat_names[NVI_NR_STATS] = {
 	[NVI_PROBE] = "PROBE",
 	[NVI_INVAL_RANGE] = "INVALIDATE_RANGE",
 	[NVI_INVAL_DOMAIN] = "INVALIDATE_DOMAIN",
+	[NVI_INVAL_ON_INVALQ] = "INVALIDATE_INVALQ",
 	[NVI_REQ_ERRORS] = "errors",
 	[NVI_FAULTS] = "faults",
 };

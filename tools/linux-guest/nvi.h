@@ -27,6 +27,7 @@ struct nvi_queue {
 	struct virtqueue *vq;
 	spinlock_t lock; /* the ring: add, kick and harvest of used buffers */
 	bool broken; /* timed out, or the device needs a reset: fail fast */
+	atomic_t inflight; /* requests added and not yet answered or abandoned: the load */
 	const char *name;
 };
 
@@ -39,6 +40,7 @@ enum nvi_stat {
 	NVI_PROBE,
 	NVI_INVAL_RANGE,
 	NVI_INVAL_DOMAIN,
+	NVI_INVAL_ON_INVALQ, /* of the INVALIDATEs above, those sent on the invalq */
 	NVI_REQ_ERRORS,
 	NVI_FAULTS,
 	NVI_NR_STATS

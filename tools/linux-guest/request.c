@@ -32,6 +32,7 @@ void nvi_queue_init(struct nvi_queue *q, struct virtqueue *vq, const char *name)
 	q->vq = vq;
 	q->name = name;
 	q->broken = false;
+	atomic_set(&q->inflight, 0);
 	spin_lock_init(&q->lock);
 }
 
@@ -140,6 +141,7 @@ int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len
 	atomic_set(&p->state, REQ_PENDING);
 	memcpy(p->buf, buf, out_len + in_len);
 
+	atomic_inc(&q->inflight);
 	ret = add_and_kick(q, p, out_len, in_len, deadline);
 	if (ret) {
 		kfree(p);
@@ -184,6 +186,7 @@ int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len
 		ret = nvi_status_to_errno(tail->status);
 	kfree(p);
 out:
+	atomic_dec(&q->inflight);
 	if (ret)
 		nvi_count(nvi, NVI_REQ_ERRORS);
 	return ret;
