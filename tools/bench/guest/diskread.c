@@ -4,13 +4,16 @@
  * is a request and its DMA buffers are mapped and unmapped) and prints
  *   bench SEQ_MBPS QD1_PER_S P50_US P99_US
  * sequential 1 MiB reads of the first SEQ_MIB, then QD1 4 KiB reads, one at a time, at
- * pseudo-random 4 KiB offsets, each one timed. Static, for a busybox guest.
+ * pseudo-random 4 KiB offsets, each one timed. No two pages of the buffer are physically
+ * adjacent, so a 1 MiB read is 256 DMA segments. Static, for a busybox guest.
  *
  * Usage: diskread DEVICE [SEQ_MIB] [QD1_READS]
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +33,29 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * 1 MiB whose pages are never physically adjacent, so a 1 MiB read is 256 DMA segments
+ * (256 maps and unmaps) on every boot. Pages that happen to be adjacent merge into one
+ * segment, and how many do differed from boot to boot, and so did the figures. Each page is
+ * faulted in right after a page of a spacer mapping: the two take turns in the allocator.
+ */
+static void *scattered_buffer(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	uint8_t *spacer = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED || spacer == MAP_FAILED)
+		return NULL;
+	for (long off = 0; off < 1 << 20; off += page) {
+		spacer[off] = 1;
+		buf[off] = 1;
+	}
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	long seq_mib = argc > 2 ? atol(argv[2]) : 64, reads = argc > 3 ? atol(argv[3]) : 2000;
@@ -40,7 +66,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	fd = argc > 1 ? open(argv[1], O_RDONLY | O_DIRECT) : -1;
-	if (fd < 0 || posix_memalign(&buf, 4096, 1 << 20)) {
+	buf = scattered_buffer();
+	if (fd < 0 || !buf) {
 		perror("diskread");
 		return 1;
 	}
