@@ -151,6 +151,15 @@ static void vcpu_report_shutdown(struct vcpu *vcpu)
 		vcpu_report_as(vcpu, "shutdown (a triple fault)", false);
 }
 
+/* Stopped from outside (a signal, Ctrl-A x): where the guest was, for a guest that hung. */
+static void vcpu_report_stop(struct vcpu *vcpu)
+{
+	int signo;
+
+	if (vm_stop_reason(vcpu->vm, &signo) == VM_STOP_SIGNAL)
+		vcpu_report_as(vcpu, "stopped", false);
+}
+
 static void vcpu_handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -262,6 +271,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	vcpu_report_stop(vcpu);
 	return NULL;
 }
 
