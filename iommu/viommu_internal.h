@@ -79,6 +79,7 @@ struct viommu {
 	struct viommu_backend *emulated; /* owned */
 	const struct viommu_backend *backends[VIOMMU_EP_KINDS];
 	const struct viommu_backend *table_backends[VIOMMU_EP_KINDS];
+	bool table_announced[VIOMMU_EP_KINDS]; /* the first guest table of that kind was logged */
 	struct viommu_endpoint **eps; /* sorted by id */
 	size_t nr_eps;
 	/* A domain lives while an endpoint is attached, so there are at most nr_eps of them. */

@@ -13,8 +13,9 @@
 #include <string.h>
 
 #include "viommu_internal.h"
-#include "vmm/fault_inject.h"
 #include "viommu_nested.h"
+#include "vmm/fault_inject.h"
+#include "vmm/log.h"
 
 #define PAGE_4K 0x1000ULL
 #define MAX_FORMATS 4
@@ -154,7 +155,16 @@ uint8_t viommu_handle_attach_table(struct viommu *v, const void *req)
 			return errno_status(ret);
 		created = true;
 	}
-	return viommu_endpoint_join(v, ep, d, created);
+	status = viommu_endpoint_join(v, ep, d, created);
+	if (status == VIRTIO_IOMMU_S_OK && !v->table_announced[ep->kind]) {
+		/* Which backend serves the guest's tables is the first thing to know of them. */
+		v->table_announced[ep->kind] = true;
+		pr_info("viommu: the guest's first table for %s endpoints (domain %u, root %#llx): "
+			"served by the %s backend",
+			ep->kind == VIOMMU_EP_VFIO ? "VFIO" : "emulated", domain,
+			(unsigned long long)t.root, be->ops->name);
+	}
+	return status;
 }
 
 uint8_t viommu_handle_detach_pasid(struct viommu *v, const void *req, bool *handled)
