@@ -6,8 +6,8 @@
  *  - table mode: the device walks the domain's own table (ATTACH_TABLE). map writes entries
  *    and sends nothing, unless the device mirrors the table (caps CM), where the new range is
  *    invalidated as VT-d caching mode asks; unmap clears entries and the IOTLB sync sends
- *    one INVALIDATE RANGE LEAF for the gathered range (queue: see inval_queue); flush_iotlb_all (the
- *    lazy mode's flush queue) sends INVALIDATE DOMAIN.
+ *    one INVALIDATE RANGE LEAF for the gathered range (on the queue inval_queue picks);
+ *    flush_iotlb_all (the lazy mode's flush queue) sends INVALIDATE DOMAIN.
  *  - MAP mode: every map and unmap is a MAP or UNMAP request. The same table records the
  *    mappings, for iova_to_phys and to replay them when the device forgot the domain (its
  *    last endpoint left, or it never had one).
