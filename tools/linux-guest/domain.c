@@ -29,10 +29,28 @@
  * request goes on the requestq when no other is in flight on either queue, else on the invalq.
  */
 enum { NVI_INVALQ_NEVER, NVI_INVALQ_ALWAYS, NVI_INVALQ_BY_LOAD };
-static int nvi_invalq = NVI_INVALQ_BY_LOAD;
-module_param_named(invalq, nvi_invalq, int, 0444);
+static unsigned int nvi_invalq = NVI_INVALQ_BY_LOAD;
+
+static int invalq_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, NVI_INVALQ_NEVER, NVI_INVALQ_BY_LOAD);
+}
+
+static const struct kernel_param_ops invalq_ops = { .set = invalq_set, .get = param_get_uint };
+module_param_cb(invalq, &invalq_ops, &nvi_invalq, 0444);
 MODULE_PARM_DESC(invalq, "Queue for INVALIDATEs: 0 the requestq, 1 the invalq, 2 (default) the "
 			 "requestq unless another request is in flight, then the invalq");
+
+const char *nvi_inval_queues(void)
+{
+	static const char *const names[] = {
+		[NVI_INVALQ_NEVER] = "requestq",
+		[NVI_INVALQ_ALWAYS] = "invalq",
+		[NVI_INVALQ_BY_LOAD] = "requestq or invalq, by load",
+	};
+
+	return names[nvi_invalq];
+}
 
 static int send_attach(struct nvi_dev *nvi, u32 domain, u32 endpoint, u32 flags)
 {
@@ -102,14 +120,18 @@ static int send_unmap(struct nvi_domain *nd, unsigned long iova, size_t size)
 			sizeof(req.tail));
 }
 
+/* A queue that timed out is passed over while the other one still serves. */
 static struct nvi_queue *inval_queue(struct nvi_dev *nvi)
 {
-	if (!nvi->invalq.vq || nvi_invalq == NVI_INVALQ_NEVER)
-		return &nvi->requestq;
-	if (nvi_invalq == NVI_INVALQ_ALWAYS ||
-	    atomic_read(&nvi->requestq.inflight) + atomic_read(&nvi->invalq.inflight))
-		return &nvi->invalq;
-	return &nvi->requestq;
+	struct nvi_queue *rq = &nvi->requestq, *iq = &nvi->invalq;
+
+	if (!iq->vq || nvi_invalq == NVI_INVALQ_NEVER)
+		return rq;
+	if (nvi_invalq == NVI_INVALQ_ALWAYS)
+		return iq;
+	if (READ_ONCE(rq->broken) != READ_ONCE(iq->broken))
+		return READ_ONCE(rq->broken) ? iq : rq;
+	return atomic_read(&rq->inflight) + atomic_read(&iq->inflight) ? iq : rq;
 }
 
 static int send_invalidate(struct nvi_domain *nd, u8 scope, u8 flags, unsigned long iova,

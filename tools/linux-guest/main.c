@@ -199,11 +199,12 @@ static int nvi_probe(struct virtio_device *vdev)
 
 	nvi_debugfs_init(nvi, nvi_debugfs_root);
 	dev_info(nvi->dev,
-		 "nestvm_viommu: %s, input range %#llx-%#llx, domains %u-%u, page sizes %#llx%s\n",
-		 nvi->tables ? "table mode (ATTACH_TABLE, INVALIDATE on the invalq)"
-			     : "MAP/UNMAP mode",
-		 nvi->input_start, nvi->input_end, nvi->first_domain, nvi->last_domain,
-		 nvi->pgsize_bitmap, nvi->bypass_flag ? ", bypass" : "");
+		 "nestvm_viommu: %s%s%s, input range %#llx-%#llx, domains %u-%u, page sizes "
+		 "%#llx%s\n",
+		 nvi->tables ? "table mode (ATTACH_TABLE, INVALIDATE on the " : "MAP/UNMAP mode",
+		 nvi->tables ? nvi_inval_queues() : "", nvi->tables ? ")" : "", nvi->input_start,
+		 nvi->input_end, nvi->first_domain, nvi->last_domain, nvi->pgsize_bitmap,
+		 nvi->bypass_flag ? ", bypass" : "");
 	return 0;
 
 err_sysfs:

@@ -126,6 +126,8 @@ extern struct iommu_domain nvi_identity_domain, nvi_blocked_domain;
 void nvi_queue_init(struct nvi_queue *q, struct virtqueue *vq, const char *name);
 void nvi_device_needs_reset(struct nvi_dev *nvi);
 int nvi_send(struct nvi_dev *nvi, struct nvi_queue *q, void *buf, size_t out_len, size_t in_len);
+/* Where INVALIDATEs go (the invalq= parameter), for the log. */
+const char *nvi_inval_queues(void);
 int nvi_status_to_errno(u8 status);
 
 /* endpoint.c */
