@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The payload's exception handler (trap.h); the stubs are in trap_entry.S. */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "platform.h"
@@ -64,7 +65,13 @@ void trap_report(const struct trap_frame *f);
 
 void trap_report(const struct trap_frame *f)
 {
+	static bool reporting;
 	uint64_t cr2;
+
+	/* A fault while reporting would come back here on the same IST stack, for ever. */
+	if (reporting)
+		poweroff();
+	reporting = true;
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	serial_printf(
@@ -93,8 +100,8 @@ static void load_tss(void)
 			   (base >> 24 & 0xff) << 56;
 	gdt[TSS_SEL / 8 + 1] = base >> 32;
 	/* The same selectors as before: the segment registers need no reload. */
-	__asm__ volatile("lgdt %0" : : "m"(desc));
-	__asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
+	__asm__ volatile("lgdt %0" : : "m"(desc) : "memory");
+	__asm__ volatile("ltr %w0" : : "r"(TSS_SEL) : "memory");
 }
 
 void trap_init(void)
@@ -114,5 +121,5 @@ void trap_init(void)
 			.offset_hi = (uint32_t)(at >> 32),
 		};
 	}
-	__asm__ volatile("lidt %0" : : "m"(desc));
+	__asm__ volatile("lidt %0" : : "m"(desc) : "memory");
 }

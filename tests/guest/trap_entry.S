@@ -30,6 +30,7 @@ trap_stubs:
 
 trap_common:
 	/* The frame trap_report reads: vector, error code, then the CPU's rip, cs, rflags, rsp, ss. */
+	cld
 	mov %rsp, %rdi
 	and $-16, %rsp
 	call trap_report
