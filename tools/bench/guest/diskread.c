@@ -33,6 +33,30 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Says on stderr how many of the buffer's pages follow their neighbour physically (root). */
+static void report_adjacent(const uint8_t *buf, long page)
+{
+	uint64_t prev = 0, e;
+	int fd = open("/proc/self/pagemap", O_RDONLY), adjacent = 0;
+
+	if (fd < 0)
+		return;
+	for (long off = 0; off < 1 << 20; off += page) {
+		uint64_t pfn;
+
+		if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)(buf + off) / page) * 8) != 8)
+			break;
+		pfn = e & ((1ULL << 55) - 1); /* bits 0-54; 0 without CAP_SYS_ADMIN */
+		adjacent += off && pfn && pfn == prev + 1;
+		prev = pfn;
+	}
+	close(fd);
+	if (adjacent)
+		fprintf(stderr,
+			"diskread: %d of the buffer's 255 page pairs are physically adjacent\n",
+			adjacent);
+}
+
 /*
  * 1 MiB whose pages are never physically adjacent, so a 1 MiB read is 256 DMA segments
  * (256 maps and unmaps) on every boot. Pages that happen to be adjacent merge into one
@@ -49,10 +73,14 @@ static void *scattered_buffer(void)
 
 	if (buf == MAP_FAILED || spacer == MAP_FAILED)
 		return NULL;
+	/* No huge page either (EINVAL where the kernel has none: nothing to turn off). */
+	madvise(buf, 1 << 20, MADV_NOHUGEPAGE);
+	madvise(spacer, 1 << 20, MADV_NOHUGEPAGE);
 	for (long off = 0; off < 1 << 20; off += page) {
 		spacer[off] = 1;
 		buf[off] = 1;
 	}
+	report_adjacent(buf, page);
 	return buf;
 }
 
