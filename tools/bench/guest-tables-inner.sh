@@ -8,7 +8,8 @@
 # Rows: no vIOMMU; Linux's virtio-iommu driver (MAP/UNMAP); nestvm_viommu with tables=0 (its
 # MAP/UNMAP mode); nestvm_viommu in table mode, iommu.strict=1 (INVALIDATEs on the queue the
 # load picks, the default; with invalq=1 always on the invalq; with invalq=0 always on the
-# requestq) and lazy; for the NIC also QEMU
+# requestq) and lazy; identity domains (iommu.passthrough=1: the vIOMMU in the path, no
+# guest mapping; not in the default rows); for the NIC also QEMU
 # -M q35 with intel-iommu,caching-mode=on and vfio-pci (every map and unmap traps to QEMU).
 # "vIOMMU reqs/IO": requests per read or per ping. nestvm_viommu counts what it sent during
 # the workload; for Linux's driver it is nestvm's MAP, UNMAP and INVALIDATE count
@@ -73,7 +74,7 @@ ip addr add $host_ip/24 dev "$host_if" 2>/dev/null
 
 # one ROW WORK: one guest boot; appends its figures to $tmp/ROW.WORK
 one() {
-	row=$1 work=$2 strict=1 args="" viommu=--viommu
+	row=$1 work=$2 strict=1 args="" viommu=--viommu pt=
 	case $row in
 	none) viommu= ;;
 	stock) ;;
@@ -82,6 +83,7 @@ one() {
 	table-invalq) args=invalq=1 ;;
 	table-reqq) args=invalq=0 ;;
 	table-lazy) strict=0 ;;
+	table-identity) pt=iommu.passthrough=1 ;;
 	esac
 	case $row in ours-* | table-*) black=initcall_blacklist=virtio_iommu_drv_init ;; *) black= ;; esac
 	[ $work = disk ] && dev="--disk $img" || dev="--vfio $bdf"
@@ -93,7 +95,7 @@ one() {
 			-append "console=ttyS0 quiet intel_iommu=on iommu.strict=1 -- /test.sh qemu $work"
 	else
 		timeout 900 nestvm run -k "$guest/bzImage" -i "$tmp/initrd" -m 256M $viommu $dev \
-			${viommu:+$stats} -p "console=ttyS0 quiet $black iommu.strict=$strict -- /test.sh $row $work $args"
+			${viommu:+$stats} -p "console=ttyS0 quiet $black iommu.strict=$strict $pt -- /test.sh $row $work $args"
 	fi </dev/null >"$tmp/out" 2>&1
 	tr -d '\r' <"$tmp/out" >"$tmp/log.$row.$work"
 	# nestvm's own count, for Linux's driver (nestvm_viommu counts for itself)
@@ -142,6 +144,7 @@ name() {
 	table-invalq) echo "nestvm_viommu tables, strict, invalq=1" ;;
 	table-reqq) echo "nestvm_viommu tables, strict, invalq=0" ;;
 	table-lazy) echo "nestvm_viommu tables, lazy" ;;
+	table-identity) echo "nestvm_viommu, identity domains" ;;
 	qemu) echo "QEMU intel-iommu caching-mode strict" ;;
 	esac
 }
