@@ -103,6 +103,7 @@ gdt_desc:
 
 	.section .bss
 	.balign 4096
+	.globl boot_pml4, boot_pdpt, boot_pd /* checked by selfcheck.c */
 boot_pml4:
 	.skip 4096
 boot_pdpt:

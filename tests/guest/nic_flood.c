@@ -28,6 +28,7 @@
 #include "lib.h"
 #include "nic_flood.h"
 #include "s1pt.h"
+#include "selfcheck.h"
 #include "serial.h"
 #include "tap.h"
 #include "timing.h"
@@ -43,6 +44,7 @@
 #define SETTLE_MS 500 /* of flood before the first phase counts */
 #define INVAL_MS 10000 /* an INVALIDATE not back by then is lost */
 #define LOST_CHECK_US 200 /* how often an idle poll reads RDH for skipped descriptors */
+#define SELFCHECK_MS 10 /* how often the payload checks its own page tables */
 /*
  * Page changes between DOMAIN-wide INVALIDATEs: "next" changes 3 times in each 6, so every
  * other DOMAIN-wide one finds it mapped (and a host that merges leaves merges it then).
@@ -173,9 +175,15 @@ static void take(struct phase *p, const volatile uint8_t *f, uint16_t len)
 /* Everything the NIC has written back; descriptors it went past unwritten are skipped. */
 static void drain(struct phase *p, uint64_t *lost_check)
 {
+	static uint64_t next_selfcheck;
 	const uint8_t *f;
 	uint16_t len;
 	bool idle = true;
+
+	if (rdtsc_ordered() > next_selfcheck) {
+		selfcheck_tables();
+		next_selfcheck = rdtsc_ordered() + tsc_hz / 1000 * SELFCHECK_MS;
+	}
 
 	while ((f = e1000e_recv(&nic, &len))) {
 		take(p, f, len);
@@ -414,6 +422,8 @@ unsigned int nic_flood(uint64_t endpoint, uint64_t secs, bool control_run, bool 
 		check_phase(&first);
 		check_phase(&during);
 		check_phase(&after);
+		tap_check(selfcheck_tables(),
+			  "the payload's own page tables held (checked every %u ms)", SELFCHECK_MS);
 		if (viommu) {
 			tap_check(!during.lost_request, "every INVALIDATE came back within %u ms",
 				  INVAL_MS);
