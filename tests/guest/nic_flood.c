@@ -180,9 +180,9 @@ static void drain(struct phase *p, uint64_t *lost_check)
 	uint16_t len;
 	bool idle = true;
 
-	if (rdtsc_ordered() > next_selfcheck) {
+	if (!before(next_selfcheck)) {
 		selfcheck_tables();
-		next_selfcheck = rdtsc_ordered() + tsc_hz / 1000 * SELFCHECK_MS;
+		next_selfcheck = deadline(SELFCHECK_MS);
 	}
 
 	while ((f = e1000e_recv(&nic, &len))) {
