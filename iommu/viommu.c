@@ -88,6 +88,7 @@ struct viommu *viommu_create(const struct viommu_params *p, const struct gmem *m
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&v->lock, &attr);
+	pthread_rwlock_init(&v->dma_fence, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&v->fault_lock, NULL);
 	return v;
@@ -456,6 +457,7 @@ void viommu_destroy(struct viommu *v)
 	free(v->faults);
 	viommu_emulated_backend_destroy(v->emulated);
 	pthread_rwlock_destroy(&v->lock);
+	pthread_rwlock_destroy(&v->dma_fence);
 	pthread_mutex_destroy(&v->fault_lock);
 	free(v);
 }

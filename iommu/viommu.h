@@ -9,9 +9,10 @@
  * time (the vCPU or queue thread that owns the requestq); viommu_translate() may be called from
  * any device thread concurrently with them. All state is behind one rwlock (translate takes the
  * read side, writer-preferring so DMA cannot starve requests); the fault queue has its own
- * mutex. An endpoint's dma_space holds the read side across a whole dma_read/dma_write, so an
- * UNMAP or DETACH completes before or after a copy, never in the middle of one; its faults are
- * reported after the lock is dropped. Endpoints are registered at setup, before the guest runs.
+ * mutex. An endpoint's dma_space holds the read side across a whole dma_read/dma_write (or a
+ * device's zero-copy I/O), so an UNMAP or DETACH completes before or after a copy, never in the
+ * middle of one, and an INVALIDATE of a table the emulated backend walks waits for the copies
+ * open when it came; its faults are reported after the lock is dropped. Endpoints are registered at setup, before the guest runs.
  */
 #ifndef NESTVM_VIOMMU_H
 #define NESTVM_VIOMMU_H

@@ -63,12 +63,14 @@ static void dma_begin(void *opaque)
 	struct viommu_endpoint *ep = opaque;
 
 	pthread_rwlock_rdlock(&ep->v->lock);
+	pthread_rwlock_rdlock(&ep->v->dma_fence);
 }
 
 static void dma_end(void *opaque)
 {
 	struct viommu_endpoint *ep = opaque;
 
+	pthread_rwlock_unlock(&ep->v->dma_fence);
 	pthread_rwlock_unlock(&ep->v->lock);
 	if (deferred_fault.pending) {
 		deferred_fault.pending = false;

@@ -234,11 +234,18 @@ uint8_t viommu_handle_invalidate(struct viommu *v, const void *req)
 	return status;
 }
 
+/* Waits for the DMA brackets open now to close (viommu.dma_fence). */
+static void fence_dma(struct viommu *v)
+{
+	pthread_rwlock_wrlock(&v->dma_fence);
+	pthread_rwlock_unlock(&v->dma_fence);
+}
+
 /*
  * One backend call for a run of INVALIDATEs of domain @d; @idx says which request each entry
  * came from. An entry the host failed is IOERR, and the entries after it are sent again.
  */
-static void flush_run(struct viommu_domain *d, const struct viommu_inval *inv,
+static void flush_run(struct viommu *v, struct viommu_domain *d, const struct viommu_inval *inv,
 		      const unsigned int *idx, unsigned int count, uint8_t *status)
 {
 	const struct viommu_backend *be = d->be;
@@ -248,6 +255,9 @@ static void flush_run(struct viommu_domain *d, const struct viommu_inval *inv,
 	for (unsigned int i = 0; fault_inject_active && i < count; i++)
 		if (fault_inject(FAULT_VIOMMU_INVALIDATE))
 			status[idx[i]] = VIRTIO_IOMMU_S_IOERR;
+	/* Nothing cached there, but DMA that walked the old entries may still be moving. */
+	if (be == v->emulated)
+		fence_dma(v);
 	if (!be->ops->invalidate)
 		return; /* nothing cached on the host side: nothing to flush */
 	/* The requestq's vCPU and the invalq thread may both be here for @d: one at a time. */
@@ -285,7 +295,7 @@ void viommu_invalidate_batch_locked(struct viommu *v, const void *const *reqs, c
 		if (status[i] != VIRTIO_IOMMU_S_OK)
 			continue;
 		if (cur && (d != cur || count == INVAL_RUN_MAX)) {
-			flush_run(cur, inv, idx, count, status);
+			flush_run(v, cur, inv, idx, count, status);
 			count = 0;
 		}
 		cur = d;
@@ -293,7 +303,7 @@ void viommu_invalidate_batch_locked(struct viommu *v, const void *const *reqs, c
 		idx[count++] = i;
 	}
 	if (count)
-		flush_run(cur, inv, idx, count, status);
+		flush_run(v, cur, inv, idx, count, status);
 }
 
 void viommu_invalidate_batch(struct viommu *v, const void *const *reqs, const size_t *lens,

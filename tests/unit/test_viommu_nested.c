@@ -7,8 +7,11 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "iommu/viommu.h"
 #include "iommu/viommu_nested.h"
@@ -555,6 +558,48 @@ START_TEST(emulated_dma_walks_the_guest_table)
 }
 END_TEST
 
+struct inval_thread {
+	atomic_bool done;
+	uint8_t status;
+};
+
+static void *invalidate_page0(void *arg)
+{
+	struct inval_thread *t = arg;
+
+	t->status = invalidate(inval_req(5, VIRTIO_IOMMU_INVAL_S_RANGE, 0x40000000, 0x1000));
+	atomic_store(&t->done, true);
+	return NULL;
+}
+
+/*
+ * A copy (or a device's zero-copy I/O) that walked the table before the guest cleared an entry
+ * may still be moving data: the INVALIDATE completes only after it has.
+ */
+START_TEST(emulated_invalidate_waits_for_dma_in_flight)
+{
+	struct dma_space dma = viommu_endpoint_dma(emu_ep, &mem);
+	struct timespec ms = { 0, 1000000 };
+	struct inval_thread t = { .done = false };
+	uint64_t gpa, contig;
+	pthread_t th;
+
+	ck_assert_uint_eq(emu_attach_table(PML4), VIRTIO_IOMMU_S_OK);
+	dma.begin(dma.opaque);
+	ck_assert_int_eq(dma.translate(dma.opaque, 0x40000000, 4096, true, &gpa, &contig), 0);
+	ck_assert_uint_eq(gpa, 0x20000);
+	put64(PT, 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, invalidate_page0, &t), 0);
+	for (int i = 0; i < 50 && !atomic_load(&t.done); i++)
+		nanosleep(&ms, NULL);
+	ck_assert_msg(!atomic_load(&t.done), "INVALIDATE completed while a copy was in flight");
+	dma.end(dma.opaque);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_uint_eq(t.status, VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(viommu_translate(emu_ep, 0x40000000, 4096, true, &gpa, &contig), -EFAULT);
+}
+END_TEST
+
 START_TEST(emulated_hostile_tables)
 {
 	struct dma_space dma = viommu_endpoint_dma(emu_ep, &mem);
@@ -595,6 +640,7 @@ Suite *viommu_nested_suite(void)
 	tc = tcase_create("emulated");
 	tcase_add_checked_fixture(tc, emu_setup, teardown);
 	tcase_add_test(tc, emulated_dma_walks_the_guest_table);
+	tcase_add_test(tc, emulated_invalidate_waits_for_dma_in_flight);
 	tcase_add_test(tc, emulated_hostile_tables);
 	suite_add_tcase(s, tc);
 	return s;
