@@ -15,12 +15,14 @@
  * loop at all) is served synchronously with preadv/pwritev/fdatasync on that thread: the ring
  * may only be touched by the loop thread, and this keeps that path free of hand-offs.
  *
- * Guest memory: without an IOMMU the iovecs point straight into guest RAM (zero copy,
- * bounds-checked with gmem). Behind the virtio-iommu every access goes through the
- * dma_space at one point in time, through a per-request bounce buffer of
- * VIRTIO_BLK_BOUNCE_SIZE bytes (longer transfers go in pieces): guest to bounce when a write piece
- * is submitted, bounce to guest when a read piece completes, so nothing touches a mapping after the
- * guest's UNMAP completed. Short transfers are resubmitted for the rest.
+ * Guest memory: the iovecs point straight into guest RAM (zero copy, bounds-checked with gmem),
+ * translated first behind the virtio-iommu, except for ring I/O behind it. Nothing may touch a
+ * mapping after the guest's UNMAP completed: a synchronous request holds the dma_space's
+ * begin/end bracket from its first translation to the end of its last syscall, so an UNMAP
+ * waits for it; ring I/O outlives any bracket, so it goes through a per-request bounce buffer of
+ * VIRTIO_BLK_BOUNCE_SIZE bytes (longer transfers go in pieces): guest to bounce when a write
+ * piece is submitted, bounce to guest when a read piece completes. Short transfers are
+ * resubmitted for the rest.
  *
  * Reset: requests in flight are dropped when they complete (reset_count), their buffers
  * freed; a reset from a vCPU waits for them (zero-copy reads may still land in RAM), a

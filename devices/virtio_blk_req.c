@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio-blk requests: the header, the range checks, the iovecs (zero copy into RAM, or a
- * bounce buffer behind the IOMMU), the I/O on the loop's ring or synchronously, the status
- * byte and the used ring. All of it under the transport lock.
+ * bounce buffer for ring I/O behind the IOMMU), the I/O on the loop's ring or synchronously,
+ * the status byte and the used ring. All of it under the transport lock.
  */
 #include <endian.h>
 #include <errno.h>
@@ -97,9 +97,14 @@ static bool in_range(const struct virtio_blk *blk, uint64_t sector, uint64_t len
 	return sector <= blk->capacity && sectors <= blk->capacity - sector;
 }
 
-/* Zero copy: iovecs for the data from @done on, straight into RAM, split at region ends. */
+/*
+ * Zero copy: iovecs for the data from @done on, straight into RAM, split at region ends and,
+ * behind the IOMMU, at mapping ends (translated for the device's access: it writes memory for
+ * IN). The caller holds the dma_space's begin/end bracket until the I/O is over.
+ */
 static int map_data(struct virtio_blk *blk, struct virtio_blk_req *r)
 {
+	const struct dma_space *dma = blk->mmio.dma;
 	const struct virtq_req *q = &r->req;
 	unsigned int i = r->write ? 0 : q->nr_readable;
 	unsigned int end = r->write ? q->nr_readable : q->nr_segs;
@@ -117,9 +122,13 @@ static int map_data(struct virtio_blk *blk, struct virtio_blk_req *r)
 		n = min64(n - skip, left);
 		skip = 0;
 		while (n && r->niov < MAX_IOV) {
-			uint64_t span;
-			void *p = gmem_span(blk->mmio.dma->mem, addr, n, &span);
+			uint64_t gpa = addr, span = n;
+			void *p;
 
+			if (dma->translate &&
+			    dma->translate(dma->opaque, addr, n, !r->write, &gpa, &span))
+				return -EFAULT;
+			p = gmem_span(dma->mem, gpa, min64(span, n), &span);
 			if (!p)
 				return -EFAULT;
 			r->iov[r->niov++] = (struct iovec){ .iov_base = p, .iov_len = span };
@@ -192,16 +201,27 @@ static ssize_t sync_io(struct virtio_blk *blk, struct virtio_blk_req *r)
 	return n < 0 ? -errno : n;
 }
 
-/* A kick off the loop thread: the whole request now, on this thread. */
+/*
+ * A kick off the loop thread: the whole request now, on this thread. Zero copy behind the
+ * IOMMU holds the dma_space's bracket from the first translation to the end of the last
+ * syscall, so an UNMAP completes before the request's data moves or after: never during.
+ */
 static void run_sync(struct virtio_blk *blk, struct virtio_blk_req *r)
 {
+	const struct dma_space *dma = blk->mmio.dma;
+	bool bracket =
+	    r->zero_copy && dma->translate && dma->begin && r->type != VIRTIO_BLK_T_FLUSH;
 	int ret;
 
+	if (bracket)
+		dma->begin(dma->opaque);
 	do {
 		ret = r->type == VIRTIO_BLK_T_FLUSH ? 0 : prepare(blk, r);
 		if (!ret)
 			ret = advance(r, sync_io(blk, r));
 	} while (ret > 0);
+	if (bracket)
+		dma->end(dma->opaque);
 	finish(blk, r, ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
 }
 
@@ -311,7 +331,8 @@ static void start(struct virtio_blk *blk, struct virtio_blk_req *r, bool async)
 
 	r->done = r->delivered = r->len = 0;
 	r->chunk_start = r->chunk_end = 0;
-	r->zero_copy = !blk->mmio.dma->translate;
+	/* Ring I/O behind the IOMMU bounces: it ends after the guest may have unmapped. */
+	r->zero_copy = !blk->mmio.dma->translate || !async;
 	/* §5.2.6: a header and a status byte; without them there is nowhere to report to. */
 	if (q->readable_len < HEADER_SIZE || q->writable_len < 1) {
 		virtq_push(blk_queue(blk), q->head, 0);

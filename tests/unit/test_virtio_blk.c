@@ -52,6 +52,29 @@ static uint8_t pattern(uint64_t off)
 	return off * 7 % 251;
 }
 
+/*
+ * The fake IOMMU's begin/end brackets: how many began, whether one is open, and the one that
+ * was open at the first and the last translation of DATA .. DATA + 1 MiB (the data buffers).
+ */
+static unsigned int brackets, data_bracket_first, data_bracket_last;
+static bool in_bracket;
+static uint64_t fault_at; /* an IOVA the fake IOMMU refuses; 0: none */
+
+static void bracket_begin(void *opaque)
+{
+	(void)opaque;
+	ck_assert(!in_bracket);
+	in_bracket = true;
+	brackets++;
+}
+
+static void bracket_end(void *opaque)
+{
+	(void)opaque;
+	ck_assert(in_bracket);
+	in_bracket = false;
+}
+
 /* A fake IOMMU: IOVA_BASE + x is RAM at x, in 4 KiB pieces; the rest faults. */
 static int page_translate(void *opaque, uint64_t addr, uint64_t len, bool write, uint64_t *gpa,
 			  uint64_t *contig)
@@ -60,6 +83,14 @@ static int page_translate(void *opaque, uint64_t addr, uint64_t len, bool write,
 	(void)write;
 	if (addr < IOVA_BASE || addr - IOVA_BASE >= RAM_SIZE)
 		return -EFAULT;
+	if (fault_at && addr <= fault_at && fault_at - addr < 4096 - addr % 4096)
+		return -EFAULT;
+	if (addr - IOVA_BASE >= DATA && addr - IOVA_BASE < DATA + (1 << 20)) {
+		ck_assert_msg(in_bracket, "a data buffer translated outside a begin/end bracket");
+		if (!data_bracket_first)
+			data_bracket_first = brackets;
+		data_bracket_last = brackets;
+	}
 	*gpa = addr - IOVA_BASE;
 	*contig = 4096 - *gpa % 4096;
 	if (*contig > len)
@@ -67,7 +98,11 @@ static int page_translate(void *opaque, uint64_t addr, uint64_t len, bool write,
 	return 0;
 }
 
-static struct dma_space translated = { .translate = page_translate };
+static struct dma_space translated = {
+	.translate = page_translate,
+	.begin = bracket_begin,
+	.end = bracket_end,
+};
 
 static bool kick_readable(void *opaque, int fd)
 {
@@ -140,6 +175,9 @@ static void start(bool ro, bool behind_iommu)
 			     .count = 2 };
 	translated.mem = &mem;
 	iova = behind_iommu ? IOVA_BASE : 0;
+	brackets = data_bracket_first = data_bracket_last = 0;
+	in_bracket = false;
+	fault_at = 0;
 	make_disk();
 	ck_assert_int_eq(virtio_blk_init(&blk, disk_path, ro, behind_iommu ? &translated : &dma,
 					 &irq.sink, 9, err, sizeof(err)),
@@ -479,6 +517,57 @@ START_TEST(kick_off_the_loop_is_synchronous)
 }
 END_TEST
 
+/*
+ * Behind the IOMMU a synchronous request is zero copy: one bracket, held from its first
+ * translation to its last syscall, covers all of its data, even past the bounce size (ring I/O
+ * would take one bracket per piece). A page the IOMMU refuses fails the request and closes the
+ * bracket; the data before it may have landed, as on a real IOMMU.
+ */
+START_TEST(sync_through_the_iommu_is_one_bracket)
+{
+	const uint32_t big = 3 * VIRTIO_BLK_BOUNCE_SIZE / 2;
+	uint8_t back[512];
+	int fd;
+
+	start(false, true);
+	memset(ram + DATA, 0, big);
+	request(0, VIRTIO_BLK_T_IN, 40, big);
+	kick(0);
+	ck_assert_uint_eq(used_idx(0), 1);
+	ck_assert_uint_eq(ram[STATS + 0], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(used_len(0, 0), big + 1);
+	for (uint32_t i = 0; i < big; i += 509)
+		ck_assert_uint_eq(ram[DATA + i], pattern(40 * 512 + i));
+	ck_assert_uint_ne(data_bracket_first, 0);
+	ck_assert_uint_eq(data_bracket_first, data_bracket_last);
+	ck_assert(!in_bracket);
+
+	/* A write, likewise: guest RAM straight to the image. */
+	memset(ram + DATA, 0xc3, big);
+	data_bracket_first = 0;
+	request(0, VIRTIO_BLK_T_OUT, 900, big);
+	kick(0);
+	ck_assert_uint_eq(used_idx(0), 2);
+	ck_assert_uint_eq(ram[STATS + 0], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(data_bracket_first, data_bracket_last);
+	fd = open(disk_path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, back, sizeof(back), 900 * 512 + big - 512), sizeof(back));
+	close(fd);
+	for (size_t i = 0; i < sizeof(back); i++)
+		ck_assert_uint_eq(back[i], 0xc3);
+
+	/* The IOMMU refuses a page in the middle: IOERR, and no bracket is left open. */
+	fault_at = IOVA_BASE + DATA + 64 * 1024;
+	request(0, VIRTIO_BLK_T_IN, 40, big);
+	kick(0);
+	ck_assert_uint_eq(used_idx(0), 3);
+	ck_assert_uint_eq(ram[STATS + 0], VIRTIO_BLK_S_IOERR);
+	ck_assert(!in_bracket);
+	ck_assert(!needs_reset());
+	stop(false);
+}
+END_TEST
+
 /* An image in memory (a memfd is tmpfs) is served on the notifying vCPU; a pipe is not. */
 START_TEST(images_in_memory_are_served_on_the_vcpu)
 {
@@ -536,6 +625,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, async_stop_completes_requests_in_flight);
 	tcase_add_test(tc, async_destroy_waits_for_requests_in_flight);
 	tcase_add_test(tc, kick_off_the_loop_is_synchronous);
+	tcase_add_test(tc, sync_through_the_iommu_is_one_bracket);
 	tcase_add_test(tc, images_in_memory_are_served_on_the_vcpu);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("zero copy");
