@@ -12,7 +12,8 @@
  * mutex. An endpoint's dma_space holds the read side across a whole dma_read/dma_write (or a
  * device's zero-copy I/O), so an UNMAP or DETACH completes before or after a copy, never in the
  * middle of one, and an INVALIDATE of a table the emulated backend walks waits for the copies
- * open when it came; its faults are reported after the lock is dropped. Endpoints are registered at setup, before the guest runs.
+ * open when it came; its faults are reported after the lock is dropped. Endpoints are
+ * registered at setup, before the guest runs.
  */
 #ifndef NESTVM_VIOMMU_H
 #define NESTVM_VIOMMU_H
