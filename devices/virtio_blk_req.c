@@ -209,8 +209,8 @@ static ssize_t sync_io(struct virtio_blk *blk, struct virtio_blk_req *r)
 static void run_sync(struct virtio_blk *blk, struct virtio_blk_req *r)
 {
 	const struct dma_space *dma = blk->mmio.dma;
-	bool bracket =
-	    r->zero_copy && dma->translate && dma->begin && r->type != VIRTIO_BLK_T_FLUSH;
+	/* Synchronous requests are always zero copy: only their data needs the bracket. */
+	bool bracket = dma->translate && dma->begin && r->type != VIRTIO_BLK_T_FLUSH;
 	int ret;
 
 	if (bracket)
