@@ -2,11 +2,13 @@
 /*
  * The emulated virtio-iommu backend: each domain is a mapping tree (maptree.h), so lookup,
  * insert and delete are O(log n) and UNMAP of k mappings is O(k log n); or, with the nesting
- * extension, the guest's own VT-d first-stage table, walked at every lookup (pgtable_x86.h:
- * nothing is cached, so INVALIDATE has nothing to flush). Locking is the model's (backend.h).
+ * extension, the guest's own VT-d first-stage table, walked at every lookup through a per-thread
+ * paging-structure cache (pgtable_x86.h) that INVALIDATE empties. Locking is the model's
+ * (backend.h).
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
 #include "maptree.h"
@@ -22,6 +24,38 @@ struct emu_domain {
 	bool has_table;
 	struct pgtable_x86 pt;
 };
+
+/*
+ * Each thread's paging-structure cache, for the domain it last walked, good while the
+ * generation is the one it was filled under. Every INVALIDATE, table attach and domain free
+ * moves the generation (one for all backends, so a freed domain's address reused by another
+ * backend cannot match), so no thread walks from a cached entry an INVALIDATE dropped once that
+ * INVALIDATE returned; the model's DMA fence then waits for the copies that did.
+ */
+static uint64_t walk_generation = 1;
+
+static __thread struct {
+	const struct emu_domain *domain;
+	uint64_t generation;
+	struct pgtable_x86_cache pdes;
+} walk_cache;
+
+static void drop_walk_caches(void)
+{
+	__atomic_add_fetch(&walk_generation, 1, __ATOMIC_RELEASE);
+}
+
+static struct pgtable_x86_cache *walk_cache_for(const struct emu_domain *d)
+{
+	uint64_t gen = __atomic_load_n(&walk_generation, __ATOMIC_ACQUIRE);
+
+	if (walk_cache.domain != d || walk_cache.generation != gen) {
+		memset(&walk_cache.pdes, 0, sizeof(walk_cache.pdes));
+		walk_cache.domain = d;
+		walk_cache.generation = gen;
+	}
+	return &walk_cache.pdes;
+}
 
 struct emu_backend {
 	struct viommu_backend be; /* first: handed out as the public object */
@@ -51,6 +85,7 @@ static void emu_domain_free(void *ctx, void *domain)
 	eb->count -= d->maps.count;
 	maptree_clear(&d->maps);
 	free(d);
+	drop_walk_caches();
 }
 
 static int emu_map(void *ctx, void *domain, uint64_t iova, uint64_t iova_end, uint64_t gpa,
@@ -96,7 +131,7 @@ static int emu_translate(void *ctx, void *domain, uint64_t iova, uint64_t *gpa, 
 		struct pgtable_xlate x;
 
 		/* Walked for a read: the flags say whether a write would pass too. */
-		if (pgtable_x86_translate(&d->pt, iova, false, &x))
+		if (pgtable_x86_translate_cached(&d->pt, walk_cache_for(d), iova, false, &x))
 			return -ENOENT;
 		*gpa = x.gpa;
 		*contig = x.page_size - (iova & (x.page_size - 1));
@@ -141,6 +176,7 @@ static int emu_set_table(void *ctx, void *domain, const struct viommu_table *t)
 	if (!eb->mem || t->format != VIRTIO_IOMMU_FORMAT_VTD_S1 || d->maps.count)
 		return -EOPNOTSUPP;
 	d->has_table = true;
+	drop_walk_caches();
 	/*
 	 * Device DMA without a PASID is a user-privilege request: R/W is always enforced, and
 	 * WPE (which only changes supervisor writes) has nothing to change.
@@ -162,7 +198,8 @@ static int emu_invalidate(void *ctx, void *domain, const struct viommu_inval *in
 	(void)ctx;
 	(void)domain;
 	(void)inv;
-	*done = n; /* every lookup walks the table: there is no cache to flush */
+	drop_walk_caches(); /* every domain's, whatever the range: invalidations are rare here */
+	*done = n;
 	return 0;
 }
 

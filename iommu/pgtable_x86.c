@@ -87,13 +87,55 @@ static int xlate_fault(struct pgtable_xlate *out, enum pgtable_fault fault, unsi
 	return -EFAULT;
 }
 
-int pgtable_x86_translate(const struct pgtable_x86 *pt, uint64_t iova, bool write,
-			  struct pgtable_xlate *out)
+/* Where a walk starts: the root, or a cached PDE's page table with what the levels above said. */
+struct walk_start {
+	uint64_t table;
+	unsigned int level, ro_level;
+	bool user, exec;
+};
+
+static int walk_one(const struct pgtable_x86 *pt, struct walk_start s, uint64_t iova, bool write,
+		    struct pgtable_xlate *out, struct pgtable_x86_pde *fill)
 {
-	uint64_t table = pt->root, e, mask;
-	unsigned int level, ro_level = 0;
-	bool user = true, exec = true, leaf = false;
+	uint64_t table = s.table, e, mask;
+	unsigned int level;
+	bool leaf = false;
 	enum pgtable_fault f;
+
+	/* Bounded by the depth whatever the entries say, so a loop cannot hang it. */
+	for (level = s.level;; level--) {
+		if (read_entry(pt, table, level, iova, &e))
+			return xlate_fault(out, PGT_TABLE_OUTSIDE_RAM, level);
+		f = check_entry(pt, e, level, &leaf);
+		if (f != PGT_OK)
+			return xlate_fault(out, f, level);
+		if (!(e & PTE_RW) && !s.ro_level)
+			s.ro_level = level;
+		s.user = s.user && (e & PTE_US);
+		s.exec = s.exec && !(e & PTE_XD);
+		table = e & PTE_ADDR;
+		if (leaf)
+			break;
+		if (level == 2 && fill)
+			*fill = (struct pgtable_x86_pde){ (iova >> 21) + 1, table, s.ro_level,
+							  s.user, s.exec };
+	}
+	/* Not-present and reserved-bit faults come first: the whole walk is done by now. */
+	if (write && pt->wp && s.ro_level)
+		return xlate_fault(out, PGT_WRITE_PROTECTED, s.ro_level);
+	mask = low_mask(level_shift(level));
+	out->page_size = mask + 1;
+	out->gpa = (table & ~mask) | (iova & mask);
+	out->writable = !pt->wp || !s.ro_level;
+	out->user = s.user;
+	out->exec = s.exec;
+	return 0;
+}
+
+int pgtable_x86_translate_cached(const struct pgtable_x86 *pt, struct pgtable_x86_cache *cache,
+				 uint64_t iova, bool write, struct pgtable_xlate *out)
+{
+	struct pgtable_x86_pde *slot = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (!config_ok(pt)) {
@@ -102,33 +144,24 @@ int pgtable_x86_translate(const struct pgtable_x86 *pt, uint64_t iova, bool writ
 	}
 	if (!canonical(pt, iova))
 		return xlate_fault(out, PGT_NON_CANONICAL, 0);
+	if (cache) {
+		slot = &cache->slot[(iova >> 21) % PGTABLE_X86_CACHE_SLOTS];
+		if (slot->tag == (iova >> 21) + 1)
+			return walk_one(pt,
+					(struct walk_start){ slot->table, 1, slot->ro_level,
+							     slot->user, slot->exec },
+					iova, write, out, NULL);
+	}
 	if (!root_ok(pt))
 		return xlate_fault(out, PGT_BAD_ROOT, pt->levels);
-	/* Bounded by the depth whatever the entries say, so a loop cannot hang it. */
-	for (level = pt->levels;; level--) {
-		if (read_entry(pt, table, level, iova, &e))
-			return xlate_fault(out, PGT_TABLE_OUTSIDE_RAM, level);
-		f = check_entry(pt, e, level, &leaf);
-		if (f != PGT_OK)
-			return xlate_fault(out, f, level);
-		if (!(e & PTE_RW) && !ro_level)
-			ro_level = level;
-		user = user && (e & PTE_US);
-		exec = exec && !(e & PTE_XD);
-		table = e & PTE_ADDR;
-		if (leaf)
-			break;
-	}
-	/* Not-present and reserved-bit faults come first: the whole walk is done by now. */
-	if (write && pt->wp && ro_level)
-		return xlate_fault(out, PGT_WRITE_PROTECTED, ro_level);
-	mask = low_mask(level_shift(level));
-	out->page_size = mask + 1;
-	out->gpa = (table & ~mask) | (iova & mask);
-	out->writable = !pt->wp || !ro_level;
-	out->user = user;
-	out->exec = exec;
-	return 0;
+	return walk_one(pt, (struct walk_start){ pt->root, pt->levels, 0, true, true }, iova, write,
+			out, slot);
+}
+
+int pgtable_x86_translate(const struct pgtable_x86 *pt, uint64_t iova, bool write,
+			  struct pgtable_xlate *out)
+{
+	return pgtable_x86_translate_cached(pt, NULL, iova, write, out);
 }
 
 struct walk {

@@ -56,6 +56,30 @@ struct pgtable_xlate {
 int pgtable_x86_translate(const struct pgtable_x86 *pt, uint64_t iova, bool write,
 			  struct pgtable_xlate *out);
 
+/*
+ * A paging-structure cache, as VT-d hardware keeps one: the page-directory entries (those that
+ * point at a page table) recent walks went through, with the permissions of the levels above,
+ * so that a walk near one of them reads only its PTE. Leaves and not-present entries are never
+ * cached, so making an entry present needs no invalidation; changing a cached entry or one
+ * above it does, and the owner empties the cache then (zero it). Not locked: one per thread.
+ */
+#define PGTABLE_X86_CACHE_SLOTS 4
+
+struct pgtable_x86_pde {
+	uint64_t tag; /* (iova >> 21) + 1, the 2 MiB region; 0: empty */
+	uint64_t table; /* GPA of the page table the PDE points at */
+	unsigned int ro_level; /* the outermost read-only level down to the PDE; 0: none */
+	bool user, exec;
+};
+
+struct pgtable_x86_cache {
+	struct pgtable_x86_pde slot[PGTABLE_X86_CACHE_SLOTS];
+};
+
+/* pgtable_x86_translate, through and filling @cache (NULL: none), which belongs to @pt. */
+int pgtable_x86_translate_cached(const struct pgtable_x86 *pt, struct pgtable_x86_cache *cache,
+				 uint64_t iova, bool write, struct pgtable_xlate *out);
+
 typedef int (*pgtable_x86_leaf_fn)(void *opaque, uint64_t iova, uint64_t gpa, uint64_t size,
 				   bool writable);
 

@@ -73,10 +73,10 @@ struct viommu {
 	pthread_rwlock_t lock;
 	/*
 	 * Read side: every DMA bracket of an endpoint (dma_begin to dma_end), inside @lock's.
-	 * An INVALIDATE of a table the emulated backend walks takes the write side once, empty:
-	 * the walker caches nothing, but a copy or zero-copy I/O that walked the old entries may
-	 * still be moving data, and the INVALIDATE must not complete before it has. Writer-
-	 * preferring; taken under 3 only, a leaf otherwise.
+	 * An INVALIDATE of a table the emulated backend walks takes the write side once, empty,
+	 * after the walker's caches were dropped: a copy or zero-copy I/O that walked the old
+	 * entries may still be moving data, and the INVALIDATE must not complete before it has.
+	 * Writer-preferring; taken under 3 only, a leaf otherwise.
 	 */
 	pthread_rwlock_t dma_fence;
 	struct viommu_params p;

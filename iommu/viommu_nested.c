@@ -255,23 +255,24 @@ static void flush_run(struct viommu *v, struct viommu_domain *d, const struct vi
 	for (unsigned int i = 0; fault_inject_active && i < count; i++)
 		if (fault_inject(FAULT_VIOMMU_INVALIDATE))
 			status[idx[i]] = VIRTIO_IOMMU_S_IOERR;
-	/* Nothing cached there, but DMA that walked the old entries may still be moving. */
+	if (be->ops->invalidate) {
+		/* The requestq's vCPU and the invalq thread may both be here for @d: one at once.
+		 */
+		pthread_mutex_lock(&d->inval_lock);
+		while (at < count) {
+			unsigned int done = 0;
+			int ret = be->ops->invalidate(be->ctx, d->obj, inv + at, count - at, &done);
+
+			if (!ret || done >= count - at)
+				break;
+			status[idx[at + done]] = VIRTIO_IOMMU_S_IOERR;
+			at += done + 1;
+		}
+		pthread_mutex_unlock(&d->inval_lock);
+	}
+	/* The walker's caches are dropped by now, but DMA that used them may still be moving. */
 	if (be == v->emulated)
 		fence_dma(v);
-	if (!be->ops->invalidate)
-		return; /* nothing cached on the host side: nothing to flush */
-	/* The requestq's vCPU and the invalq thread may both be here for @d: one at a time. */
-	pthread_mutex_lock(&d->inval_lock);
-	while (at < count) {
-		unsigned int done = 0;
-		int ret = be->ops->invalidate(be->ctx, d->obj, inv + at, count - at, &done);
-
-		if (!ret || done >= count - at)
-			break;
-		status[idx[at + done]] = VIRTIO_IOMMU_S_IOERR;
-		at += done + 1;
-	}
-	pthread_mutex_unlock(&d->inval_lock);
 }
 
 void viommu_invalidate_batch_locked(struct viommu *v, const void *const *reqs, const size_t *lens,

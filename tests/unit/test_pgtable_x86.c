@@ -538,8 +538,9 @@ START_TEST(walk_against_translate)
 	srand(1234);
 	for (unsigned int levels = 4; levels <= 5; levels++) {
 		struct pgtable_x86 pt = new_pt(levels);
+		struct pgtable_x86_cache cache = { 0 };
 		struct leaves l = { 0 };
-		struct pgtable_xlate x;
+		struct pgtable_xlate x, cx;
 		uint64_t bad;
 
 		for (unsigned int i = 0; i < 400; i++) {
@@ -572,11 +573,21 @@ START_TEST(walk_against_translate)
 			ret = pgtable_x86_translate(&pt, iova, false, &x);
 			if (!leaf) {
 				ck_assert_int_eq(ret, -EFAULT);
+				ck_assert_int_eq(
+				    pgtable_x86_translate_cached(&pt, &cache, iova, false, &cx),
+				    -EFAULT);
+				ck_assert_int_eq(cx.fault, x.fault);
 				ck_assert(x.fault == PGT_NOT_PRESENT ||
 					  x.fault == PGT_NON_CANONICAL);
 				continue;
 			}
 			ck_assert_int_eq(ret, 0);
+			ck_assert_int_eq(
+			    pgtable_x86_translate_cached(&pt, &cache, iova, false, &cx), 0);
+			ck_assert_uint_eq(cx.gpa, x.gpa);
+			ck_assert_uint_eq(cx.page_size, x.page_size);
+			ck_assert_int_eq(cx.writable, x.writable);
+			ck_assert_int_eq(cx.user, x.user);
 			ck_assert_uint_eq(x.gpa, leaf->gpa + (iova - leaf->iova));
 			ck_assert_uint_eq(x.page_size, leaf->size);
 			ck_assert_int_eq(x.writable, leaf->writable);
@@ -586,6 +597,57 @@ START_TEST(walk_against_translate)
 		free(l.v);
 		reset();
 	}
+}
+END_TEST
+
+/*
+ * The cache keeps page-directory entries and what the levels above them said, never leaves
+ * or holes: a new or changed PTE is seen at once, a changed PDE only once the cache is emptied.
+ */
+START_TEST(cache_holds_directories_only)
+{
+	struct pgtable_x86 pt = new_pt(4);
+	struct pgtable_x86_cache cache = { 0 };
+	uint64_t pte, pde, other = new_table();
+	struct pgtable_xlate x;
+
+	map(&pt, 0x200000, 0x9000, 1, P | RW | US);
+	pte = entry_at(&pt, 0x200000, 1);
+	pde = entry_at(&pt, 0x200000, 2);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x200123, true, &x), 0);
+	ck_assert_uint_eq(x.gpa, 0x9123);
+	/* A hole next to it, then made present: no negative caching. */
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x201000, false, &x), -EFAULT);
+	ck_assert_int_eq(x.fault, PGT_NOT_PRESENT);
+	map(&pt, 0x201000, 0xa000, 1, P | US);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x201000, false, &x), 0);
+	ck_assert_uint_eq(x.gpa, 0xa000);
+	ck_assert(!x.writable);
+	/* A leaf changed in place: seen at once. */
+	set_entry(pte, 0, 0xb000 | P | RW | US);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x200000, false, &x), 0);
+	ck_assert_uint_eq(x.gpa, 0xb000);
+	/* The PDE pointed elsewhere: the cached one still answers, until the cache is emptied. */
+	set_entry(other, 0, 0xc000 | P | RW | US);
+	set_entry(pde, 0, other | P | RW | US);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x200000, false, &x), 0);
+	ck_assert_uint_eq(x.gpa, 0xb000);
+	memset(&cache, 0, sizeof(cache));
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x200000, false, &x), 0);
+	ck_assert_uint_eq(x.gpa, 0xc000);
+	/* Read-only above the PDE travels with the cached entry: the write fault names level 4. */
+	poke(entry_at(&pt, 0x200000, 4), 0, RW);
+	memset(&cache, 0, sizeof(cache));
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x200000, false, &x), 0);
+	ck_assert(!x.writable);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x200000, true, &x), -EFAULT);
+	ck_assert_int_eq(x.fault, PGT_WRITE_PROTECTED);
+	ck_assert_uint_eq(x.fault_level, 4);
+	/* A 2 MiB leaf is not a directory: nothing cached, a change is seen. */
+	map(&pt, 0x40000000, 0x600000, 2, P | RW | US);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x40000000, false, &x), 0);
+	poke(entry_at(&pt, 0x40000000, 2), 0, P);
+	ck_assert_int_eq(pgtable_x86_translate_cached(&pt, &cache, 0x40000000, false, &x), -EFAULT);
 }
 END_TEST
 
@@ -606,6 +668,7 @@ Suite *pgtable_x86_suite(void)
 	tcase_add_test(tc, walk_faults);
 	tcase_add_test(tc, loops_terminate);
 	tcase_add_test(tc, walk_against_translate);
+	tcase_add_test(tc, cache_holds_directories_only);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -558,6 +558,38 @@ START_TEST(emulated_dma_walks_the_guest_table)
 }
 END_TEST
 
+/*
+ * The walker caches page-directory entries as VT-d hardware does: a PDE the guest changes is
+ * seen after its INVALIDATE, a page it makes present at once.
+ */
+START_TEST(emulated_walks_see_directories_after_invalidate)
+{
+	struct dma_space dma = viommu_endpoint_dma(emu_ep, &mem);
+	uint8_t buf[4];
+
+	ck_assert_uint_eq(emu_attach_table(PML4), VIRTIO_IOMMU_S_OK);
+	memcpy(ram + 0x20000, "old", 4);
+	memcpy(ram + 0x22000, "new", 4);
+	memcpy(ram + 0x23000, "pg2", 4);
+	ck_assert_int_eq(dma_read(&dma, 0x40000000, buf, 4), 0);
+	ck_assert_str_eq((char *)buf, "old");
+	/* a hole made present needs no INVALIDATE */
+	put64(PT + 16, 0x23000 | P | RW_BIT | US);
+	ck_assert_int_eq(dma_read(&dma, 0x40002000, buf, 4), 0);
+	ck_assert_str_eq((char *)buf, "pg2");
+	/* the PD entry repointed at another page table, then invalidated: the new one answers */
+	put64(0x15000, 0x22000 | P | RW_BIT | US);
+	put64(PD, 0x15000 | P | RW_BIT | US);
+	ck_assert_int_eq(dma_read(&dma, 0x40000000, buf, 4), 0);
+	ck_assert_str_eq((char *)buf, "old"); /* cached: why the guest must invalidate */
+	ck_assert_uint_eq(
+	    invalidate(inval_req(5, VIRTIO_IOMMU_INVAL_S_RANGE, 0x40000000, 0x200000)),
+	    VIRTIO_IOMMU_S_OK);
+	ck_assert_int_eq(dma_read(&dma, 0x40000000, buf, 4), 0);
+	ck_assert_str_eq((char *)buf, "new");
+}
+END_TEST
+
 struct inval_thread {
 	atomic_bool done;
 	uint8_t status;
@@ -641,6 +673,7 @@ Suite *viommu_nested_suite(void)
 	tcase_add_checked_fixture(tc, emu_setup, teardown);
 	tcase_add_test(tc, emulated_dma_walks_the_guest_table);
 	tcase_add_test(tc, emulated_invalidate_waits_for_dma_in_flight);
+	tcase_add_test(tc, emulated_walks_see_directories_after_invalidate);
 	tcase_add_test(tc, emulated_hostile_tables);
 	suite_add_tcase(s, tc);
 	return s;
