@@ -81,6 +81,14 @@ struct desc {
 	uint16_t flags, next;
 };
 
+static void decode_desc(const struct vring_desc *raw, struct desc *d)
+{
+	d->addr = le64toh(raw->addr);
+	d->len = le32toh(raw->len);
+	d->flags = le16toh(raw->flags);
+	d->next = le16toh(raw->next);
+}
+
 static int read_desc(const struct virtq *vq, uint64_t addr, struct desc *d)
 {
 	struct vring_desc raw;
@@ -88,10 +96,38 @@ static int read_desc(const struct virtq *vq, uint64_t addr, struct desc *d)
 
 	if (ret)
 		return ret;
-	d->addr = le64toh(raw.addr);
-	d->len = le32toh(raw.len);
-	d->flags = le16toh(raw.flags);
-	d->next = le16toh(raw.next);
+	decode_desc(&raw, d);
+	return 0;
+}
+
+/*
+ * The part of an indirect table last read: the table is the driver's (it declared its length)
+ * and drivers chain it in order, so one dma_read, one IOMMU translation and bracket, serves
+ * many descriptors.
+ */
+#define INDIRECT_WINDOW 64
+
+struct desc_window {
+	uint32_t first, count;
+	struct vring_desc raw[INDIRECT_WINDOW];
+};
+
+/* Descriptor @idx of the @n in the indirect table at @table, read through @w. */
+static int read_indirect(const struct virtq *vq, uint64_t table, uint32_t n, struct desc_window *w,
+			 uint16_t idx, struct desc *d)
+{
+	if (idx < w->first || idx >= w->first + w->count) {
+		uint32_t count = n - idx < INDIRECT_WINDOW ? n - idx : INDIRECT_WINDOW;
+		int ret = dma_read(vq->dma, table + (uint64_t)DESC_SIZE * idx, w->raw,
+				   (uint64_t)DESC_SIZE * count);
+
+		w->count = 0;
+		if (ret)
+			return ret;
+		w->first = idx;
+		w->count = count;
+	}
+	decode_desc(&w->raw[idx - w->first], d);
 	return 0;
 }
 
@@ -123,6 +159,7 @@ static int add_seg(struct virtq_req *req, const struct desc *d)
 static int walk_indirect(const struct virtq *vq, struct virtq_req *req, const struct desc *ind)
 {
 	uint32_t n = ind->len / DESC_SIZE, count = 0;
+	struct desc_window w = { .count = 0 };
 	uint16_t idx = 0;
 	struct desc d;
 	int ret;
@@ -135,7 +172,7 @@ static int walk_indirect(const struct virtq *vq, struct virtq_req *req, const st
 	for (;;) {
 		if (++count > n)
 			return -ELOOP;
-		ret = read_desc(vq, ind->addr + (uint64_t)DESC_SIZE * idx, &d);
+		ret = read_indirect(vq, ind->addr, n, &w, idx, &d);
 		if (ret)
 			return ret;
 		if (d.flags & VRING_DESC_F_INDIRECT)

@@ -255,6 +255,30 @@ START_TEST(rng_indirect_table)
 }
 END_TEST
 
+/* A long table is read a window at a time: a chain that runs forward then back still reads right.
+ */
+START_TEST(rng_long_indirect_table)
+{
+	const unsigned int n = 200, turn = 70;
+
+	start_rng(0);
+	/* 0 -> 1 -> ... -> 69 -> 199 -> 198 -> ... -> 70, each buffer 4 bytes of its own */
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int next = i < turn - 1 ? i + 1 : i == turn - 1 ? n - 1 : i - 1;
+
+		set_desc_at(TABLE, i, BUF + 8 * i, 4,
+			    VRING_DESC_F_WRITE | (i == turn ? 0 : VRING_DESC_F_NEXT), next);
+	}
+	set_desc(0, TABLE, n * 16, VRING_DESC_F_INDIRECT, 0);
+	offer(0);
+	kick();
+	ck_assert_uint_eq(used_idx(), 1);
+	ck_assert_uint_eq(used_len(0), 4 * n);
+	ck_assert(!needs_reset());
+	virtio_rng_destroy(&rng);
+}
+END_TEST
+
 START_TEST(event_idx_suppresses_interrupts)
 {
 	start_rng(0);
@@ -1118,6 +1142,7 @@ Suite *virtio_suite(void)
 	tcase_add_test(tc, features_accepted_at_features_ok_and_none_after_reset);
 	tcase_add_test(tc, viommu_features_count_from_features_ok);
 	tcase_add_test(tc, rng_indirect_table);
+	tcase_add_test(tc, rng_long_indirect_table);
 	tcase_add_test(tc, event_idx_suppresses_interrupts);
 	tcase_add_test(tc, no_interrupt_flag_without_event_idx);
 	tcase_add_test(tc, hostile_descriptor_loop);

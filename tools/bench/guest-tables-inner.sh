@@ -72,6 +72,16 @@ host_if=$(ls /sys/bus/pci/devices/0000:00:02.0/net/)
 ip link set "$host_if" up
 ip addr add $host_ip/24 dev "$host_if" 2>/dev/null
 
+# This shell's children's CPU ticks so far: "guest user-minus-guest system" (proc(5): utime
+# includes guest time, cguest_time is field 44).
+cpu_ticks() { awk '{ print $44, $16 - $44, $17 }' /proc/$$/stat; }
+
+# One boot's CPU seconds between two cpu_ticks: "guest vmm kernel".
+cpu_secs() {
+	echo "$1 $2" | awk -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" \
+		'{ printf "%.2f %.2f %.2f", ($4 - $1) / hz, ($5 - $2) / hz, ($6 - $3) / hz }'
+}
+
 # one ROW WORK: one guest boot; appends its figures to $tmp/ROW.WORK
 one() {
 	row=$1 work=$2 strict=1 args="" viommu=--viommu pt=
@@ -87,6 +97,7 @@ one() {
 	esac
 	case $row in ours-* | table-*) black=initcall_blacklist=virtio_iommu_drv_init ;; *) black= ;; esac
 	[ $work = disk ] && dev="--disk $img" || dev="--vfio $bdf"
+	c0=$(cpu_ticks)
 	if [ $row = qemu ]; then
 		timeout 900 qemu-system-x86_64 -accel kvm -M q35,kernel-irqchip=split -cpu host -m 256 \
 			-smp 1 -nodefaults -no-user-config -display none -no-reboot -serial stdio \
@@ -97,6 +108,7 @@ one() {
 		timeout 900 nestvm run -k "$guest/bzImage" -i "$tmp/initrd" -m 256M $viommu $dev \
 			${viommu:+$stats} -p "console=ttyS0 quiet $black iommu.strict=$strict $pt -- /test.sh $row $work $args"
 	fi </dev/null >"$tmp/out" 2>&1
+	cpu=$(cpu_secs "$c0" "$(cpu_ticks)")
 	tr -d '\r' <"$tmp/out" >"$tmp/log.$row.$work"
 	# nestvm's own count, for Linux's driver (nestvm_viommu counts for itself)
 	served=$(sed -n 's/^nestvm: viommu: //p' "$tmp/log.$row.$work" |
@@ -108,7 +120,7 @@ one() {
 		set -- $line
 		reqs=$5
 		[ $row = stock ] && reqs=$served
-		echo "$1 $2 $3 $4 $(awk -v r="$reqs" 'BEGIN { if (r == "n/a") print r; else printf "%.2f", r / 2064 }')" >>"$tmp/$row.disk"
+		echo "$1 $2 $3 $4 $(awk -v r="$reqs" 'BEGIN { if (r == "n/a") print r; else printf "%.2f", r / 2064 }') $cpu" >>"$tmp/$row.disk"
 	else
 		n=$(grep -c '^rtt ' "$tmp/log.$row.$work")
 		[ "$n" -gt 0 ] || { echo "# $row nic: no pings; last lines:"; tail -n 5 "$tmp/log.$row.$work"; return; }
@@ -150,11 +162,14 @@ name() {
 }
 echo
 echo "Disk: virtio-blk, 1 vCPU, $rounds rounds (medians; nested KVM under TCG: compare ratios)"
-printf '%-38s %10s %10s %9s %9s %13s\n' "" "seq MB/s" "QD1 IOPS" "p50 us" "p99 us" "vIOMMU reqs/IO"
+echo "CPU s/boot: the whole boot's CPU time (workload and boot) as guest, VMM user space, host kernel"
+printf '%-38s %10s %10s %9s %9s %13s %20s\n' "" "seq MB/s" "QD1 IOPS" "p50 us" "p99 us" "vIOMMU reqs/IO" \
+	"CPU s/boot g/vmm/k"
 for row in $disk_rows; do
-	printf '%-38s %10s %10s %9s %9s %13s\n' "$(name $row)" "$(median $tmp/$row.disk 1)" \
+	printf '%-38s %10s %10s %9s %9s %13s %20s\n' "$(name $row)" "$(median $tmp/$row.disk 1)" \
 		"$(median $tmp/$row.disk 2)" "$(median $tmp/$row.disk 3)" "$(median $tmp/$row.disk 4)" \
-		"$(median $tmp/$row.disk 5)"
+		"$(median $tmp/$row.disk 5)" \
+		"$(median $tmp/$row.disk 6)/$(median $tmp/$row.disk 7)/$(median $tmp/$row.disk 8)"
 done
 echo
 echo "NIC: passed-through e1000e, 1000 pings 2 ms apart, 1 vCPU, $rounds rounds (medians)"
